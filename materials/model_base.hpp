@@ -1,0 +1,85 @@
+// What a constitutive model is in Pliant, and the defaults a model inherits.
+//
+// Stress convention (project-wide): a model returns the FIRST Piola-Kirchhoff
+// stress P(F) = dPsi/dF of its elastic energy density Psi(F) (per unit
+// reference volume).  FEM uses P directly (f = -V0 P grad N); MPM converts to
+// the Kirchhoff stress tau = P F^T, which is what the MLS-MPM momentum update
+// needs (Hu et al. 2018, eq. 17).  Rate-dependent (viscous) stress is returned
+// separately as a Kirchhoff stress from the velocity gradient, because it has
+// no energy.
+//
+// A model is a struct deriving from ModelDefaults with:
+//   kName                   registry name used in scene files
+//   enum { kE, ..., kNumParams }  indices into the packed parameter array
+//   kParams[kNumParams]     name, unit, default and meaning of each parameter
+//   validate(const double*) host-only; "" if valid, else a message naming the
+//                           parameter and the expected range
+//   wave_speed(p, density)  fastest elastic wave speed [m/s] (stability guard)
+//   energy_density, first_piola, project, viscous_kirchhoff,
+//   initial_plastic_state   PL_HD functions, templated on Real and D
+// Parameters travel to kernels as a packed array `const Real* p` (so that
+// gradients with respect to them are one array, too).  Each model derives the
+// coefficients it needs (mu, lambda, ...) inside its functions: it is a few
+// flops and keeps one source of truth.
+//
+// `plastic` is one per-particle scalar of internal state whose meaning is the
+// model's (snow: plastic volume ratio J_p; sand: log-volume correction; others
+// unused).  `project` is the plastic return mapping applied to the trial F after
+// each G2P update; it may change F and `plastic`.
+#pragma once
+
+#include <string>
+
+#include "kernels/math/mat.hpp"
+
+namespace pl::materials {
+
+/// Largest number of named parameters any model may have.
+constexpr int kMaxParams = 8;
+
+struct ParamSpec {
+  const char* name;
+  const char* unit;  // SI; "1" for dimensionless
+  double default_value;
+  const char* meaning;
+};
+
+/// Lame parameters from Young's modulus and Poisson's ratio (standard isotropic
+/// linear elasticity relations).
+template <class Real>
+PL_HD PL_INLINE Real lame_mu(Real E, Real nu) {
+  return E / (Real(2) * (Real(1) + nu));
+}
+template <class Real>
+PL_HD PL_INLINE Real lame_lambda(Real E, Real nu) {
+  return E * nu / ((Real(1) + nu) * (Real(1) - Real(2) * nu));
+}
+
+/// Host-side helpers shared by validate() implementations.
+std::string check_positive(const char* name, double value);
+std::string check_poisson(const char* name, double value);
+std::string check_range(const char* name, double value, double lo, double hi, bool lo_inclusive,
+                        bool hi_inclusive);
+
+/// P-wave speed sqrt((lambda + 2 mu) / rho) of an isotropic solid.
+double elastic_wave_speed(double E, double nu, double density);
+
+struct ModelDefaults {
+  static constexpr bool kHasPlasticity = false;
+  static constexpr bool kIsFluid = false;
+
+  template <class Real>
+  PL_HD static Real initial_plastic_state(const Real* /*p*/) {
+    return Real(0);
+  }
+  template <class Real, int D>
+  PL_HD static void project(const Real* /*p*/, Mat<Real, D>& /*F*/, Real& /*plastic*/, Real /*dt*/) {}
+
+  template <class Real, int D>
+  PL_HD static Mat<Real, D> viscous_kirchhoff(const Real* /*p*/, const Mat<Real, D>& /*F*/,
+                                              const Mat<Real, D>& /*grad_v*/) {
+    return Mat<Real, D>::zero();
+  }
+};
+
+}  // namespace pl::materials
