@@ -1,0 +1,25 @@
+// CPU backend: the shared MPM implementation with Thrust's OpenMP policy.
+#include <thrust/host_vector.h>
+#include <thrust/system/omp/execution_policy.h>
+
+#include "engine/mpm/mpm_backend_impl.hpp"
+
+namespace pl {
+
+struct CpuExec {
+  template <class T>
+  using Vector = thrust::host_vector<T>;
+  static auto policy() { return thrust::omp::par; }
+};
+
+template <class Real, int D>
+std::unique_ptr<MpmBackend<Real, D>> make_cpu_mpm_backend(const GridShape<Real, D>& grid) {
+  return std::make_unique<MpmBackendImpl<CpuExec, Real, D>>(grid);
+}
+
+template std::unique_ptr<MpmBackend<float, 2>> make_cpu_mpm_backend(const GridShape<float, 2>&);
+template std::unique_ptr<MpmBackend<float, 3>> make_cpu_mpm_backend(const GridShape<float, 3>&);
+template std::unique_ptr<MpmBackend<double, 2>> make_cpu_mpm_backend(const GridShape<double, 2>&);
+template std::unique_ptr<MpmBackend<double, 3>> make_cpu_mpm_backend(const GridShape<double, 3>&);
+
+}  // namespace pl

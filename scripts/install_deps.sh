@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what Pliant needs to build and test on a fresh Debian 12 machine.
+# Idempotent: packages already present are skipped quickly.  Run as root (or
+# with sudo available).  The CUDA toolkit (nvcc + CCCL headers) is expected
+# under /usr/local/cuda; without nvcc the CPU backend still builds, using the
+# CCCL headers that ship with the toolkit, so the toolkit's headers are required.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libeigen3-dev libgtest-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+  zlib1g-dev
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "[install_deps] installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "[install_deps] Debian packages already installed"
+fi
+
+if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then
+  echo "[install_deps] CUDA toolkit found: $( (command -v nvcc || echo /usr/local/cuda/bin/nvcc) )"
+elif [ -f /usr/local/cuda/include/cccl/thrust/for_each.h ]; then
+  echo "[install_deps] CCCL headers found (no nvcc): building the CPU backend only"
+else
+  echo "[install_deps] ERROR: the CUDA toolkit (for its Thrust/CCCL headers) is not under /usr/local/cuda." >&2
+  echo "  Install NVIDIA's CUDA toolkit (12.x or 13.x); Pliant's CPU backend uses its Thrust headers." >&2
+  exit 1
+fi
