@@ -7,6 +7,8 @@
 // with R the rotation of the polar decomposition F = R S.  Using cof(F) instead
 // of J F^{-T} keeps P defined for singular F; the rotation-variant SVD keeps R a
 // proper rotation for inverted F, so the energy pushes inverted particles back.
+// The (mu, lambda) helpers below are shared with the snow model, which uses the
+// same energy with hardened Lame parameters.
 #pragma once
 
 #include "kernels/math/svd.hpp"
@@ -14,8 +16,23 @@
 
 namespace pl::materials {
 
+template <class Real, int D>
+PL_HD PL_INLINE Real fixed_corotated_energy(Real mu, Real lambda, const Mat<Real, D>& F) {
+  const Mat<Real, D> FmR = F - polar_rotation(F);
+  const Real Jm1 = determinant(F) - Real(1);
+  return mu * ddot(FmR, FmR) + Real(0.5) * lambda * Jm1 * Jm1;
+}
+
+template <class Real, int D>
+PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda,
+                                                         const Mat<Real, D>& F) {
+  return Real(2) * mu * (F - polar_rotation(F)) +
+         (lambda * (determinant(F) - Real(1))) * cofactor(F);
+}
+
 struct FixedCorotated : ModelDefaults {
   static constexpr const char* kName = "fixed_corotated";
+  static constexpr bool kHandlesInversion = true;
   enum : int { kE, kNu, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus"},
@@ -23,8 +40,7 @@ struct FixedCorotated : ModelDefaults {
   };
 
   static std::string validate(const double* p) {
-    std::string e = check_positive("E", p[kE]);
-    return e.empty() ? check_poisson("nu", p[kNu]) : e;
+    return first_error({check_positive("E", p[kE]), check_poisson("nu", p[kNu])});
   }
   static double wave_speed(const double* p, double density) {
     return elastic_wave_speed(p[kE], p[kNu], density);
@@ -32,17 +48,12 @@ struct FixedCorotated : ModelDefaults {
 
   template <class Real, int D>
   PL_HD static Real energy_density(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
-    const Real mu = lame_mu(p[kE], p[kNu]), lambda = lame_lambda(p[kE], p[kNu]);
-    const Mat<Real, D> FmR = F - polar_rotation(F);
-    const Real Jm1 = determinant(F) - Real(1);
-    return mu * ddot(FmR, FmR) + Real(0.5) * lambda * Jm1 * Jm1;
+    return fixed_corotated_energy(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
   }
 
   template <class Real, int D>
   PL_HD static Mat<Real, D> first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
-    const Real mu = lame_mu(p[kE], p[kNu]), lambda = lame_lambda(p[kE], p[kNu]);
-    return Real(2) * mu * (F - polar_rotation(F)) +
-           (lambda * (determinant(F) - Real(1))) * cofactor(F);
+    return fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
   }
 };
 

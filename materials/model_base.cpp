@@ -27,6 +27,19 @@ std::string check_range(const char* name, double value, double lo, double hi, bo
   return os.str();
 }
 
+std::string check_non_negative(const char* name, double value) {
+  if (std::isfinite(value) && value >= 0) return "";
+  std::ostringstream os;
+  os << "parameter '" << name << "' must be a finite number >= 0, got " << value;
+  return os.str();
+}
+
+std::string first_error(std::initializer_list<std::string> messages) {
+  for (const std::string& m : messages)
+    if (!m.empty()) return m;
+  return "";
+}
+
 double elastic_wave_speed(double E, double nu, double density) {
   const double mu = lame_mu(E, nu), lambda = lame_lambda(E, nu);
   return std::sqrt((lambda + 2 * mu) / density);

@@ -23,11 +23,23 @@
 // flops and keeps one source of truth.
 //
 // `plastic` is one per-particle scalar of internal state whose meaning is the
-// model's (snow: plastic volume ratio J_p; sand: log-volume correction; others
-// unused).  `project` is the plastic return mapping applied to the trial F after
-// each G2P update; it may change F and `plastic`.
+// model's (snow: plastic volume ratio J_p; others, sand included: unused, 0).
+// `project(p, F, plastic, dt)` is the plastic return mapping applied to the
+// trial F after each G2P update; it may change F and `plastic`.  dt is the time
+// step [s], used only by rate-dependent models (herschel_bulkley).
+//
+// Traits (defaults in ModelDefaults):
+//   kHasPlasticity     project() may change F or `plastic` (the engine must call it)
+//   kIsFluid           no shear memory: project() discards the deviatoric part of
+//                      F and the model has a viscous_kirchhoff
+//   kHandlesInversion  energy_density and first_piola stay finite and consistent
+//                      (P = dPsi/dF) for det F < 0, pushing inverted elements back;
+//                      when false, det F <= 0 returns finite but non-conservative
+//                      stress (a floor on J) and the tests skip such F
+// A model is registered by adding it to AllModels in materials/model_list.hpp.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include "kernels/math/mat.hpp"
@@ -55,11 +67,45 @@ PL_HD PL_INLINE Real lame_lambda(Real E, Real nu) {
   return E * nu / ((Real(1) + nu) * (Real(1) - Real(2) * nu));
 }
 
+/// Symmetric part (A + A^T) / 2.
+template <class Real, int D>
+PL_HD PL_INLINE Mat<Real, D> sym(const Mat<Real, D>& A) {
+  return Real(0.5) * (A + transpose(A));
+}
+/// Deviatoric part A - tr(A)/D I (D-dimensional trace: the 2D deviator is 2D).
+template <class Real, int D>
+PL_HD PL_INLINE Mat<Real, D> deviatoric(const Mat<Real, D>& A) {
+  return A - Mat<Real, D>::diagonal(trace(A) / Real(D));
+}
+template <class Real, int D>
+PL_HD PL_INLINE Real vec_sum(const Vec<Real, D>& a) {
+  Real s = Real(0);
+  for (int i = 0; i < D; ++i) s += a[i];
+  return s;
+}
+/// U diag(s) V^T: rebuilds F from (possibly modified) singular values.
+template <class Real, int D>
+PL_HD PL_INLINE Mat<Real, D> compose_usv(const Mat<Real, D>& U, const Vec<Real, D>& s,
+                                         const Mat<Real, D>& V) {
+  Mat<Real, D> r;
+  for (int i = 0; i < D; ++i)
+    for (int j = 0; j < D; ++j) {
+      Real acc = Real(0);
+      for (int k = 0; k < D; ++k) acc += U(i, k) * s[k] * V(j, k);
+      r(i, j) = acc;
+    }
+  return r;
+}
+
 /// Host-side helpers shared by validate() implementations.
 std::string check_positive(const char* name, double value);
 std::string check_poisson(const char* name, double value);
 std::string check_range(const char* name, double value, double lo, double hi, bool lo_inclusive,
                         bool hi_inclusive);
+/// value must be finite and >= 0.
+std::string check_non_negative(const char* name, double value);
+/// Returns the first non-empty message (validate() helper: first problem wins).
+std::string first_error(std::initializer_list<std::string> messages);
 
 /// P-wave speed sqrt((lambda + 2 mu) / rho) of an isotropic solid.
 double elastic_wave_speed(double E, double nu, double density);
@@ -67,13 +113,15 @@ double elastic_wave_speed(double E, double nu, double density);
 struct ModelDefaults {
   static constexpr bool kHasPlasticity = false;
   static constexpr bool kIsFluid = false;
+  static constexpr bool kHandlesInversion = false;
 
   template <class Real>
   PL_HD static Real initial_plastic_state(const Real* /*p*/) {
     return Real(0);
   }
   template <class Real, int D>
-  PL_HD static void project(const Real* /*p*/, Mat<Real, D>& /*F*/, Real& /*plastic*/, Real /*dt*/) {}
+  PL_HD static void project(const Real* /*p*/, Mat<Real, D>& /*F*/, Real& /*plastic*/,
+                            Real /*dt*/) {}
 
   template <class Real, int D>
   PL_HD static Mat<Real, D> viscous_kirchhoff(const Real* /*p*/, const Mat<Real, D>& /*F*/,
