@@ -1,0 +1,213 @@
+#include "engine/scene/scene_runner.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <regex>
+#include <type_traits>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/backend.hpp"
+#include "engine/core/error.hpp"
+#include "engine/scene/build_world.hpp"
+#include "engine/scene/frame_output.hpp"
+
+#ifndef PLIANT_VERSION
+#define PLIANT_VERSION "unknown"
+#endif
+
+namespace pl::scene {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// Calls f(Real{}, std::integral_constant<int, D>{}) for the scene's precision and dim.
+template <class F>
+decltype(auto) dispatch(const SceneDesc& scene, F&& f) {
+  const bool dbl = scene.simulation.precision == Precision::Double;
+  if (scene.simulation.dim == 2)
+    return dbl ? f(double{}, std::integral_constant<int, 2>{}) : f(float{}, std::integral_constant<int, 2>{});
+  return dbl ? f(double{}, std::integral_constant<int, 3>{}) : f(float{}, std::integral_constant<int, 3>{});
+}
+
+template <class Real, int D>
+SceneSummary summarize(const SceneDesc& scene, const MpmWorld<Real, D>& world, const StabilityReport& stability) {
+  SceneSummary s;
+  s.backend = backend_name(world.backend());
+  s.threads = cpu_threads();
+  s.particles = world.num_particles();
+  for (const BodyInfo& b : world.bodies())
+    s.bodies.push_back({b.name, scene.materials[b.material].label, b.count});
+  s.stability = stability;
+  return s;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+/// Removes the frames of an earlier run (only in a directory that has its run.json).
+void clear_previous_frames(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir / "run.json", ec)) return;
+  static const std::regex frame_name(R"(frame_\d{5,}\.ply)");
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && std::regex_match(name, frame_name)) fs::remove(entry.path(), ec);
+  }
+}
+
+struct RunRecord {
+  RunRecord(const SceneDesc& s, SceneSummary sum) : scene(s), summary(std::move(sum)), started_at(utc_now()) {}
+  const SceneDesc& scene;
+  SceneSummary summary;
+  std::string started_at;
+  std::string status = "running";
+  std::string error;
+  int frames_simulated = 0;
+  int frames_written = 0;
+  double wall_time_s = 0;
+  std::string last_file;
+
+  std::string json_text() const {
+    nlohmann::ordered_json j;
+    j["pliant_version"] = PLIANT_VERSION;
+    j["status"] = status;
+    if (!error.empty()) j["error"] = error;
+    j["started_at"] = started_at;
+    std::error_code ec;
+    const fs::path abs = fs::absolute(scene.path, ec);
+    j["scene"] = {{"path", scene.path},
+                  {"absolute_path", ec ? scene.path : abs.lexically_normal().string()},
+                  {"sha256", scene.source_sha256}};
+    nlohmann::ordered_json overrides = nlohmann::ordered_json::array();
+    for (const auto& o : scene.overrides) overrides.push_back(o.text);
+    j["overrides"] = overrides;
+    const SimulationDesc& sim = scene.simulation;
+    j["dim"] = sim.dim;
+    j["precision"] = precision_name(sim.precision);
+    j["backend"] = summary.backend;
+    j["threads"] = summary.threads;
+    j["particles"] = summary.particles;
+    nlohmann::ordered_json bodies = nlohmann::ordered_json::array();
+    for (const auto& b : summary.bodies)
+      bodies.push_back({{"name", b.name}, {"material", b.material}, {"particles", b.particles}});
+    j["bodies"] = bodies;
+    j["dt"] = sim.dt;
+    j["substeps_per_frame"] = sim.substeps_per_frame;
+    j["frame_duration_s"] = sim.frame_duration();
+    j["frames_requested"] = sim.frames;
+    j["frames_simulated"] = frames_simulated;
+    j["frames_written"] = frames_written;
+    j["every_n_frames"] = scene.output.every_n_frames;
+    j["format"] = scene.output.format;
+    if (!last_file.empty()) j["last_frame_file"] = last_file;
+    j["wall_time_s"] = wall_time_s;
+    return j.dump(2) + "\n";
+  }
+};
+
+template <class Real, int D>
+RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
+  const auto start = Clock::now();
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  auto world = build_world<Real, D>(scene);
+  const StabilityReport stability = check_stability(scene, *world);
+
+  RunResult result;
+  result.out_dir = options.out_dir.empty() ? scene.output.dir : options.out_dir;
+  const fs::path dir(result.out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw InputError(context(scene.output.loc, "output.dir") + ": cannot create the output directory '" +
+                     result.out_dir + "'" + (ec ? ": " + ec.message() : std::string()));
+  clear_previous_frames(dir);
+
+  RunRecord record(scene, summarize(scene, *world, stability));
+  result.summary = record.summary;
+  result.run_json = (dir / "run.json").string();
+  write_file_atomic(result.run_json, record.json_text());
+  if (options.on_start) options.on_start(result.summary);
+
+  const SimulationDesc& sim = scene.simulation;
+  const auto write_frame = [&](int frame) {
+    const fs::path file = dir / frame_file_name(frame);
+    std::vector<std::string> comments = {
+        "pliant " PLIANT_VERSION, "scene " + fs::path(scene.path).filename().string(),
+        "frame " + std::to_string(frame), "time " + std::to_string(world->time()) + " s"};
+    write_file_atomic(file.string(), encode_ply(world->particles(), comments));
+    result.files.push_back(file.string());
+    record.last_file = file.string();
+    ++record.frames_written;
+    return file.string();
+  };
+
+  try {
+    write_frame(0);
+    for (int frame = 1; frame <= sim.frames; ++frame) {
+      const auto t0 = Clock::now();
+      world->step(sim.substeps_per_frame);
+      const double step_s = seconds_since(t0);
+      record.frames_simulated = frame;
+      FrameProgress p;
+      p.frame = frame;
+      p.frames = sim.frames;
+      p.particles = world->num_particles();
+      p.substeps_per_second = step_s > 0 ? sim.substeps_per_frame / step_s : 0;
+      p.sim_time_s = world->time();
+      if (frame % scene.output.every_n_frames == 0) p.file = write_frame(frame);
+      p.elapsed_s = seconds_since(start);
+      if (options.on_frame) options.on_frame(p);
+    }
+  } catch (const std::exception& e) {
+    record.status = "failed";
+    record.error = e.what();
+    record.wall_time_s = seconds_since(start);
+    try {
+      write_file_atomic(result.run_json, record.json_text());
+    } catch (const std::exception&) {
+      // The original error matters more than a failed record of it.
+    }
+    throw;
+  }
+  record.status = "completed";
+  record.wall_time_s = seconds_since(start);
+  write_file_atomic(result.run_json, record.json_text());
+  result.frames_simulated = record.frames_simulated;
+  result.frames_written = record.frames_written;
+  result.wall_time_s = record.wall_time_s;
+  return result;
+}
+
+}  // namespace
+
+SceneSummary check_scene(const SceneDesc& scene) {
+  return dispatch(scene, [&](auto real, auto dim) {
+    using Real = decltype(real);
+    constexpr int D = decltype(dim)::value;
+    auto world = build_world<Real, D>(scene);
+    const StabilityReport r = check_stability(scene, *world);
+    return summarize(scene, *world, r);
+  });
+}
+
+RunResult run_scene(const SceneDesc& scene, const RunOptions& options) {
+  return dispatch(scene, [&](auto real, auto dim) {
+    using Real = decltype(real);
+    constexpr int D = decltype(dim)::value;
+    return run_impl<Real, D>(scene, options);
+  });
+}
+
+}  // namespace pl::scene

@@ -1,0 +1,205 @@
+// Command-line grammar of `pliant`, parsed with CLI11 when the build found it
+// (PLIANT_HAVE_CLI11) and with a small hand parser otherwise.  Both accept the
+// same commands and options; only the wording of help and error texts differs.
+//
+//   pliant run SCENE [--out DIR] [--frames N] [--backend cpu|cuda|auto]
+//                    [--threads N] [--set key.path=value ...] [--quiet | --verbose]
+//   pliant validate SCENE [--set key.path=value ...] [--verbose]
+//   pliant info
+//   pliant --version | --help
+#pragma once
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#ifdef PLIANT_HAVE_CLI11
+#include <CLI/CLI.hpp>
+#endif
+
+namespace pliant_cli {
+
+enum class CommandKind { None, Run, Validate, Info };
+
+struct Args {
+  CommandKind command = CommandKind::None;
+  std::string scene;
+  std::string out;
+  std::optional<int> frames;
+  std::string backend;
+  std::optional<int> threads;
+  std::vector<std::string> sets;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+/// Result of parsing: either Args to execute, or an exit code to return now
+/// (help/version printed: 0; misuse: 2, after printing the reason to stderr).
+struct Parsed {
+  Args args;
+  std::optional<int> exit_code;
+};
+
+constexpr const char* kDescription =
+    "Pliant: differentiable simulation of pliant matter (MPM).\n"
+    "Scene files are described in docs/scene_format.md.";
+constexpr const char* kSetHelp =
+    "Override a scene value before validation, e.g. --set simulation.frames=10 "
+    "--set bodies.jelly.velocity=[0,-1,0] (repeatable; the value is YAML)";
+
+#ifdef PLIANT_HAVE_CLI11
+
+inline Parsed parse_args(int argc, char** argv, const std::string& version) {
+  Parsed result;
+  Args& a = result.args;
+  CLI::App app(kDescription, "pliant");
+  app.set_version_flag("--version", "pliant " + version);
+  app.require_subcommand(1);
+
+  CLI::App* run = app.add_subcommand("run", "Simulate a scene and write frame_NNNNN.ply files and run.json");
+  run->add_option("scene", a.scene, "Scene file (.yaml)")->required();
+  run->add_option("--out", a.out, "Output directory (default: the scene's output.dir)");
+  run->add_option("--frames", a.frames, "Number of frames to simulate (overrides simulation.frames)");
+  run->add_option("--backend", a.backend, "cpu, cuda or auto (overrides simulation.backend)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  run->add_option("--threads", a.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  run->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
+  auto* quiet = run->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
+  run->add_flag("-v,--verbose", a.verbose, "Print the scene summary and stability check first")->excludes(quiet);
+
+  CLI::App* validate = app.add_subcommand("validate", "Check a scene file and build its world, without running it");
+  validate->add_option("scene", a.scene, "Scene file (.yaml)")->required();
+  validate->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
+  validate->add_flag("-v,--verbose", a.verbose, "Also print materials and bodies");
+
+  app.add_subcommand("info", "Version, backends, threads and the registered material models");
+
+  if (argc >= 2 && argv[1][0] != '-') {
+    const std::string cmd = argv[1];
+    if (cmd != "run" && cmd != "validate" && cmd != "info") {
+      std::cerr << "pliant: unknown command '" << cmd << "'; expected run, validate or info\n"
+                << "Run with --help for more information.\n";
+      result.exit_code = 2;
+      return result;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help / version / the error
+    result.exit_code = code == 0 ? 0 : 2;
+    return result;
+  }
+  if (run->parsed()) a.command = CommandKind::Run;
+  if (validate->parsed()) a.command = CommandKind::Validate;
+  if (app.get_subcommand("info")->parsed()) a.command = CommandKind::Info;
+  return result;
+}
+
+#else  // no CLI11: a hand parser for the same grammar
+
+inline void print_usage(std::ostream& os) {
+  os << kDescription << "\n\n"
+     << "Usage:\n"
+     << "  pliant run SCENE [--out DIR] [--frames N] [--backend cpu|cuda|auto] [--threads N]\n"
+     << "                   [--set key.path=value ...] [--quiet | --verbose]\n"
+     << "  pliant validate SCENE [--set key.path=value ...] [--verbose]\n"
+     << "  pliant info\n"
+     << "  pliant --version | --help\n\n"
+     << "--set: " << kSetHelp << "\n";
+}
+
+inline Parsed parse_args(int argc, char** argv, const std::string& version) {
+  Parsed result;
+  Args& a = result.args;
+  const auto misuse = [&](const std::string& why) {
+    std::cerr << "pliant: " << why << "\nRun 'pliant --help' for usage.\n";
+    result.exit_code = 2;
+    return result;
+  };
+  std::vector<std::string> argsv(argv + 1, argv + argc);
+  if (argsv.empty()) return misuse("a command is required: run, validate or info");
+  const std::string cmd = argsv[0];
+  if (cmd == "-h" || cmd == "--help") {
+    print_usage(std::cout);
+    result.exit_code = 0;
+    return result;
+  }
+  if (cmd == "--version") {
+    std::cout << "pliant " << version << "\n";
+    result.exit_code = 0;
+    return result;
+  }
+  if (cmd == "run") a.command = CommandKind::Run;
+  else if (cmd == "validate") a.command = CommandKind::Validate;
+  else if (cmd == "info") a.command = CommandKind::Info;
+  else return misuse("unknown command '" + cmd + "'; expected run, validate or info");
+
+  const bool is_run = a.command == CommandKind::Run;
+  const auto to_int = [](const std::string& s, int& out) {
+    char* end = nullptr;
+    const long v = std::strtol(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || v < 0 || v > 1000000000) return false;
+    out = int(v);
+    return true;
+  };
+  for (std::size_t i = 1; i < argsv.size(); ++i) {
+    std::string opt = argsv[i], value;
+    bool has_inline_value = false;
+    if (opt.rfind("--", 0) == 0 && opt.find('=') != std::string::npos) {
+      value = opt.substr(opt.find('=') + 1);
+      opt = opt.substr(0, opt.find('='));
+      has_inline_value = true;
+    }
+    const auto take_value = [&]() -> bool {
+      if (has_inline_value) return true;
+      if (i + 1 >= argsv.size()) return false;
+      value = argsv[++i];
+      return true;
+    };
+    if (opt == "-h" || opt == "--help") {
+      print_usage(std::cout);
+      result.exit_code = 0;
+      return result;
+    }
+    if (a.command == CommandKind::Info) return misuse("'info' takes no arguments, got '" + argsv[i] + "'");
+    if (opt == "--set") {
+      if (!take_value()) return misuse("--set needs key.path=value");
+      a.sets.push_back(value);
+    } else if (opt == "-v" || opt == "--verbose") {
+      a.verbose = true;
+    } else if (is_run && (opt == "-q" || opt == "--quiet")) {
+      a.quiet = true;
+    } else if (is_run && opt == "--out") {
+      if (!take_value() || value.empty()) return misuse("--out needs a directory");
+      a.out = value;
+    } else if (is_run && opt == "--frames") {
+      int n = 0;
+      if (!take_value() || !to_int(value, n)) return misuse("--frames needs an integer >= 0");
+      a.frames = n;
+    } else if (is_run && opt == "--threads") {
+      int n = 0;
+      if (!take_value() || !to_int(value, n)) return misuse("--threads needs an integer >= 0 (0 = all cores)");
+      a.threads = n;
+    } else if (is_run && opt == "--backend") {
+      if (!take_value() || (value != "cpu" && value != "cuda" && value != "auto"))
+        return misuse("--backend needs one of cpu, cuda, auto");
+      a.backend = value;
+    } else if (!opt.empty() && opt[0] == '-') {
+      return misuse("unknown option '" + opt + "' for '" + cmd + "'");
+    } else if (a.scene.empty()) {
+      a.scene = opt;
+    } else {
+      return misuse("unexpected argument '" + opt + "' (only one scene file)");
+    }
+  }
+  if (a.command != CommandKind::Info && a.scene.empty()) return misuse("'" + cmd + "' needs a scene file");
+  if (a.quiet && a.verbose) return misuse("--quiet and --verbose exclude each other");
+  return result;
+}
+
+#endif
+
+}  // namespace pliant_cli

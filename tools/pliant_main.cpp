@@ -1,0 +1,187 @@
+// `pliant`: the command line.  Thin on purpose: scene loading, world building
+// and output writing live in engine/scene/ so that tests and Python take the
+// same path.  This file maps commands to those calls, prints progress, and
+// turns errors into exit codes:
+//   0  success
+//   1  the run failed (pl::SimulationError, or an unexpected error)
+//   2  bad input: scene file, --set value, command-line misuse (pl::InputError)
+// The reason always goes to stderr, prefixed with "pliant: error: ".
+#include <unistd.h>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli/pliant_args.hpp"
+#include "engine/core/backend.hpp"
+#include "engine/core/error.hpp"
+#include "engine/scene/scene_loader.hpp"
+#include "engine/scene/scene_runner.hpp"
+#include "materials/registry.hpp"
+
+#ifndef PLIANT_VERSION
+#define PLIANT_VERSION "unknown"
+#endif
+
+namespace {
+
+namespace sc = pl::scene;
+using pliant_cli::Args;
+using pliant_cli::CommandKind;
+
+std::string fmt(double v, int precision = 4) {
+  std::ostringstream os;
+  os << std::setprecision(precision) << v;
+  return os.str();
+}
+
+/// The scene with the command line's overrides.  --frames and --backend are
+/// overrides too, so they are validated like the file's values and named in messages.
+sc::SceneDesc load(const Args& a) {
+  sc::SceneDocument doc = sc::SceneDocument::from_file(a.scene);
+  for (const auto& s : a.sets) doc.apply_override(s);
+  if (a.frames) doc.apply_override("simulation.frames=" + std::to_string(*a.frames), "--frames " + std::to_string(*a.frames));
+  if (!a.backend.empty()) doc.apply_override("simulation.backend=" + a.backend, "--backend " + a.backend);
+  return doc.parse();
+}
+
+void print_scene(std::ostream& os, const sc::SceneDesc& s, const sc::SceneSummary& sum) {
+  const auto& sim = s.simulation;
+  os << "scene      " << s.path << (s.description.empty() ? "" : "  (" + s.description + ")") << "\n";
+  os << "simulation " << sim.dim << "D " << sc::precision_name(sim.precision) << ", backend " << sum.backend
+     << ", " << sum.threads << " CPU threads\n";
+  os << "grid       ";
+  for (int a = 0; a < sim.dim; ++a) os << (a ? " x " : "") << sim.cells[a];
+  os << " cells, dx " << fmt(sim.dx) << " m\n";
+  os << "time       dt " << fmt(sim.dt) << " s x " << sim.substeps_per_frame << " substeps = "
+     << fmt(sim.frame_duration()) << " s per frame, " << sim.frames << " frames ("
+     << fmt(sim.frame_duration() * sim.frames) << " s)\n";
+  os << "stability  " << sum.stability.message() << "\n";
+  for (const auto& m : s.materials) {
+    os << "material   " << m.label << ": " << m.model << ", density " << fmt(m.density) << " kg/m^3";
+    const pl::materials::ModelInfo info = pl::materials::model_info(m.desc.model_id);
+    for (int i = 0; i < info.num_params; ++i) os << ", " << info.params[i].name << " " << fmt(m.desc.params[i]);
+    os << "\n";
+  }
+  for (const auto& b : sum.bodies)
+    os << "body       " << b.name << ": " << b.particles << " particles of " << b.material << "\n";
+}
+
+int cmd_info() {
+  std::cout << "pliant " << PLIANT_VERSION << "\n";
+  std::cout << "scene format version " << sc::kSceneFormatVersion << "\n";
+  std::cout << "backends:\n  cpu   OpenMP, " << pl::cpu_threads() << " threads\n";
+  if (pl::cuda_compiled()) {
+    const int n = pl::cuda_device_count();
+    std::cout << "  cuda  compiled in, " << n << " GPU" << (n == 1 ? "" : "s") << " visible";
+    if (n == 0) std::cout << " (" << pl::cuda_unavailable_reason() << ")";
+    std::cout << "\n";
+  } else {
+    std::cout << "  cuda  not available: " << pl::cuda_unavailable_reason() << "\n";
+  }
+  std::cout << "GPU count: " << pl::cuda_device_count() << "\n";
+  std::cout << "threads: " << pl::cpu_threads() << "\n";
+  std::cout << "material models (scene key: materials.<label>.model; parameter [unit] = default):\n";
+  const auto names = pl::materials::model_names();
+  for (int id = 0; id < int(names.size()); ++id) {
+    const pl::materials::ModelInfo info = pl::materials::model_info(id);
+    std::cout << "  " << info.name;
+    if (info.is_fluid) std::cout << "  (fluid)";
+    else if (info.has_plasticity) std::cout << "  (plastic)";
+    std::cout << "\n";
+    for (int i = 0; i < info.num_params; ++i) {
+      const auto& p = info.params[i];
+      std::ostringstream lhs;
+      lhs << p.name << " [" << p.unit << "] = " << fmt(p.default_value, 6);
+      std::cout << "      " << std::left << std::setw(34) << lhs.str() << p.meaning << "\n";
+    }
+  }
+  return 0;
+}
+
+int cmd_validate(const Args& a) {
+  const sc::SceneDesc scene = load(a);
+  const sc::SceneSummary sum = sc::check_scene(scene);
+  if (a.verbose) print_scene(std::cout, scene, sum);
+  std::cout << "ok: " << scene.path << ": " << scene.simulation.dim << "D, " << scene.materials.size()
+            << " material" << (scene.materials.size() == 1 ? "" : "s") << ", " << sum.bodies.size() << " bod"
+            << (sum.bodies.size() == 1 ? "y" : "ies") << ", " << sum.particles << " particles; dt "
+            << fmt(scene.simulation.dt) << " s"
+            << (sum.stability.ok() ? " <= stability limit " : " EXCEEDS the stability limit ")
+            << fmt(sum.stability.dt_limit) << " s" << (sum.stability.ok() ? "" : " (allow_unstable_dt is set)")
+            << "\n";
+  return 0;
+}
+
+int cmd_run(const Args& a) {
+  if (a.threads) pl::set_cpu_threads(*a.threads);
+  const sc::SceneDesc scene = load(a);
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  sc::RunOptions opt;
+  opt.out_dir = a.out;
+  opt.on_start = [&](const sc::SceneSummary& sum) {
+    if (a.verbose) print_scene(std::cout, scene, sum);
+    if (!a.quiet)
+      std::cout << "running " << scene.path << ": " << sum.particles << " particles, " << scene.simulation.frames
+                << " frames, backend " << sum.backend << std::endl;
+  };
+  std::size_t last_width = 0;
+  opt.on_frame = [&](const sc::FrameProgress& f) {
+    if (a.quiet) return;
+    std::ostringstream line;
+    line << "frame " << f.frame << "/" << f.frames << "  particles " << f.particles << "  substeps/s "
+         << std::fixed << std::setprecision(0) << f.substeps_per_second << "  elapsed " << std::setprecision(1)
+         << f.elapsed_s << " s";
+    if (a.verbose && !f.file.empty()) line << "  -> " << f.file;
+    const std::string text = line.str();
+    if (tty) {
+      std::cout << "\r" << text << std::string(last_width > text.size() ? last_width - text.size() : 0, ' ')
+                << std::flush;
+      last_width = text.size();
+    } else {
+      std::cout << text << "\n";
+    }
+  };
+  try {
+    const sc::RunResult r = sc::run_scene(scene, opt);
+    if (tty && last_width) std::cout << "\n";
+    if (!a.quiet)
+      std::cout << "wrote " << r.frames_written << " frame" << (r.frames_written == 1 ? "" : "s") << " to "
+                << r.out_dir << " in " << fmt(r.wall_time_s, 3) << " s (" << r.run_json << ")" << std::endl;
+  } catch (...) {
+    if (tty && last_width) std::cout << "\n" << std::flush;
+    throw;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const pliant_cli::Parsed parsed = pliant_cli::parse_args(argc, argv, PLIANT_VERSION);
+  if (parsed.exit_code) return *parsed.exit_code;
+  const Args& a = parsed.args;
+  try {
+    switch (a.command) {
+      case CommandKind::Run: return cmd_run(a);
+      case CommandKind::Validate: return cmd_validate(a);
+      case CommandKind::Info: return cmd_info();
+      case CommandKind::None: break;
+    }
+    std::cerr << "pliant: error: no command given; expected run, validate or info\n";
+    return 2;
+  } catch (const pl::InputError& e) {
+    std::cout.flush();
+    std::cerr << "pliant: error: " << e.what() << "\n";
+    return 2;
+  } catch (const pl::SimulationError& e) {
+    std::cout.flush();
+    std::cerr << "pliant: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::cerr << "pliant: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
