@@ -19,6 +19,7 @@ struct SubstepParams {
   Real dt;
   Vec<Real, D> gravity;
   WallConditions<Real, D> walls;
+  Real velocity_scale;  // exp(-damping dt); 1 without damping
 };
 
 template <class Real, int D>

@@ -72,7 +72,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
 
     parallel_for<Exec>(n, P2G<Real, D>{particles, grid, materials, params.dt});
-    parallel_for<Exec>(shape_.num_nodes(), GridUpdate<Real, D>{grid, params.walls, params.gravity, params.dt});
+    parallel_for<Exec>(shape_.num_nodes(), GridUpdate<Real, D>{grid, params.walls, params.gravity, params.dt, params.velocity_scale});
     parallel_for<Exec>(n, G2P<Real, D>{particles, grid, materials, params.dt, thrust::raw_pointer_cast(fault_.data())});
 
     std::uint64_t fault = fault_[0];  // one word back to the host per substep

@@ -18,6 +18,7 @@ void validate_settings(const MpmSettings<D>& s, const std::string& context) {
   if (!(std::isfinite(s.dt) && s.dt > 0)) fail("dt", "a finite time step > 0 [s]", s.dt);
   if (!(std::isfinite(s.cfl) && s.cfl > 0)) fail("cfl", "a finite number > 0", s.cfl);
   if (s.bound_cells < 0) fail("bound_cells", ">= 0", s.bound_cells);
+  if (!(std::isfinite(s.damping) && s.damping >= 0)) fail("damping", "a finite rate >= 0 [1/s]", s.damping);
   for (int a = 0; a < D; ++a) {
     const std::string axis = "[" + std::to_string(a) + "]";
     if (s.resolution[a] < 2 * s.bound_cells + 4)

@@ -23,6 +23,10 @@ struct MpmSettings {
   double dt = 1e-4;                    // substep [s]
   std::array<double, D> gravity{};     // [m/s^2]
   int bound_cells = 3;                 // wall layer thickness [cells]
+  // Grid velocity damping rate [1/s]: v *= exp(-damping dt) each substep.  Not
+  // physical (it also slows free fall); meant for settling a scene into
+  // equilibrium before the run that matters.  Default 0: off.
+  double damping = 0.0;
   std::array<std::array<WallSpec, 2>, D> walls{};  // [axis][low, high]
   // Stability guard (engine/mpm/stability.hpp): dt (c + |v|) <= cfl dx.
   double cfl = 1.0;

@@ -126,6 +126,7 @@ StabilityReport MpmWorld<Real, D>::check_stability() const {
     if (!settings_.allow_unstable_dt) throw InputError(context_ + ": " + r.message());
     std::cerr << "warning: " << context_ << ": " << r.message() << " (allow_unstable_dt is set: running anyway)\n";
   }
+  stability_checked_ = true;
   return r;
 }
 
@@ -147,14 +148,12 @@ void MpmWorld<Real, D>::step(int substeps) {
   if (!failure_.empty())
     throw SimulationError(context_ + ": cannot step a world that failed (" + failure_ +
                           "); restore a good state with set_particles first");
-  if (!stability_checked_) {
-    check_stability();
-    stability_checked_ = true;
-  }
+  if (!stability_checked_) check_stability();
   upload_if_dirty();
   SubstepParams<Real, D> params;
   params.dt = Real(settings_.dt);
   params.walls.bound = settings_.bound_cells;
+  params.velocity_scale = Real(std::exp(-settings_.damping * settings_.dt));
   for (int a = 0; a < D; ++a) {
     params.gravity[a] = Real(settings_.gravity[a]);
     for (int side = 0; side < 2; ++side) {
@@ -244,6 +243,14 @@ void MpmWorld<Real, D>::set_external_forces(const std::vector<Vec<Real, D>>& for
                      std::to_string(num_particles()) + " particles");
   host_.force = forces;
   device_dirty_ = true;
+}
+
+template <class Real, int D>
+void MpmWorld<Real, D>::set_damping(double per_second) {
+  MpmSettings<D> s = settings_;
+  s.damping = per_second;
+  validate_settings(s, context_);
+  settings_ = s;
 }
 
 template <class Real, int D>

@@ -57,6 +57,9 @@ class MpmWorld {
   /// Per-particle external forces [N] (empty vector to clear).
   void set_external_forces(const std::vector<Vec<Real, D>>& forces);
 
+  /// Changes the settling damping rate [1/s] (MpmSettings::damping) between steps.
+  void set_damping(double per_second);
+
   /// Grid node mass and velocity after the last substep.
   void grid_state(std::vector<Real>& mass, std::vector<Vec<Real, D>>& velocity) const;
 
@@ -81,7 +84,7 @@ class MpmWorld {
   mutable ParticleSet<Real, D> host_;
   mutable bool host_stale_ = false;  // backend is newer than host_
   bool device_dirty_ = true;         // host_ is newer than backend
-  bool stability_checked_ = false;
+  mutable bool stability_checked_ = false;  // check_stability() ran since the last change
   std::string failure_;  // non-empty after a SimulationError: stepping again is refused
   long step_count_ = 0;
 };
