@@ -16,6 +16,7 @@ struct GridUpdate {
   WallConditions<Real, D> walls;
   Vec<Real, D> gravity;  // body-force acceleration [m/s^2]
   Real dt;
+  Real velocity_scale;  // exp(-damping dt): optional settling damping, 1 = off
 
   PL_HD void operator()(std::size_t node) const {
     const Real m = grid.mass[node];
@@ -23,7 +24,7 @@ struct GridUpdate {
       grid.velocity[node] = Vec<Real, D>::zero();
       return;
     }
-    Vec<Real, D> v = grid.momentum[node] * (Real(1) / m) + dt * gravity;
+    Vec<Real, D> v = (grid.momentum[node] * (Real(1) / m) + dt * gravity) * velocity_scale;
     int ijk[D];
     grid.node_coords(node, ijk);
     grid.velocity[node] = apply_walls(walls, ijk, grid.res, v);
