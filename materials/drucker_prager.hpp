@@ -39,11 +39,10 @@
 
 namespace pl::materials {
 
-struct DruckerPrager : ModelDefaults {
+struct DruckerPrager : HenckyElasticity {  // elasticity: StVK on Hencky strain
   static constexpr const char* kName = "drucker_prager";
   static constexpr bool kHasPlasticity = true;
-  static constexpr bool kHandlesInversion = true;
-  enum : int { kE, kNu, kFrictionAngle, kCohesion, kNumParams };
+  enum : int { kFrictionAngle = 2, kCohesion, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 3.537e5, "Young's modulus (Klar et al. 2016 use 3.537e5)"},
       {"nu", "1", 0.3, "Poisson's ratio"},
@@ -56,20 +55,6 @@ struct DruckerPrager : ModelDefaults {
                         check_range("friction_angle", p[kFrictionAngle], 0.0, 90.0, true, false),
                         check_non_negative("cohesion", p[kCohesion])});
   }
-  static double wave_speed(const double* p, double density) {
-    return elastic_wave_speed(p[kE], p[kNu], density);
-  }
-
-  template <class Real, int D>
-  PL_HD static Real energy_density(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
-    return hencky_energy(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
-  }
-
-  template <class Real, int D>
-  PL_HD static Mat<Real, D> first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
-    return hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
-  }
-
   /// alpha and k_c of the header, from friction angle [deg] and cohesion [Pa].
   template <class Real>
   PL_HD static void cone(const Real* p, Real& alpha, Real& k_c) {

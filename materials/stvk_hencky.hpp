@@ -91,18 +91,13 @@ PL_HD PL_INLINE Mat<Real, D> hencky_compose(const Svd<Real, D>& s, const Vec<Rea
   return compose_usv(s.U, sigma, s.V);
 }
 
-struct StvkHencky : ModelDefaults {
-  static constexpr const char* kName = "stvk_hencky";
+/// The elastic half of StVK-Hencky, shared by the plastic models built on it
+/// (von Mises, Drucker-Prager) so the energy lives in one place.  Models that
+/// derive from it must keep E and nu as their first two parameters.
+struct HenckyElasticity : ModelDefaults {
   static constexpr bool kHandlesInversion = true;
-  enum : int { kE, kNu, kNumParams };
-  static constexpr ParamSpec kParams[kNumParams] = {
-      {"E", "Pa", 1.0e4, "Young's modulus"},
-      {"nu", "1", 0.3, "Poisson's ratio"},
-  };
+  enum : int { kE, kNu };
 
-  static std::string validate(const double* p) {
-    return first_error({check_positive("E", p[kE]), check_poisson("nu", p[kNu])});
-  }
   static double wave_speed(const double* p, double density) {
     return elastic_wave_speed(p[kE], p[kNu], density);
   }
@@ -115,6 +110,19 @@ struct StvkHencky : ModelDefaults {
   template <class Real, int D>
   PL_HD static Mat<Real, D> first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
     return hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
+  }
+};
+
+struct StvkHencky : HenckyElasticity {
+  static constexpr const char* kName = "stvk_hencky";
+  enum : int { kNumParams = 2 };
+  static constexpr ParamSpec kParams[kNumParams] = {
+      {"E", "Pa", 1.0e4, "Young's modulus"},
+      {"nu", "1", 0.3, "Poisson's ratio"},
+  };
+
+  static std::string validate(const double* p) {
+    return first_error({check_positive("E", p[kE]), check_poisson("nu", p[kNu])});
   }
 };
 

@@ -25,11 +25,10 @@
 
 namespace pl::materials {
 
-struct VonMises : ModelDefaults {
+struct VonMises : HenckyElasticity {  // elasticity: StVK on Hencky strain
   static constexpr const char* kName = "von_mises";
   static constexpr bool kHasPlasticity = true;
-  static constexpr bool kHandlesInversion = true;
-  enum : int { kE, kNu, kYieldStress, kNumParams };
+  enum : int { kYieldStress = 2, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus"},
       {"nu", "1", 0.3, "Poisson's ratio"},
@@ -41,20 +40,6 @@ struct VonMises : ModelDefaults {
     return first_error({check_positive("E", p[kE]), check_poisson("nu", p[kNu]),
                         check_non_negative("yield_stress", p[kYieldStress])});
   }
-  static double wave_speed(const double* p, double density) {
-    return elastic_wave_speed(p[kE], p[kNu], density);
-  }
-
-  template <class Real, int D>
-  PL_HD static Real energy_density(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
-    return hencky_energy(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
-  }
-
-  template <class Real, int D>
-  PL_HD static Mat<Real, D> first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
-    return hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
-  }
-
   template <class Real, int D>
   PL_HD static void project(const Real* p, Mat<Real, D>& F, Real& /*plastic*/, Real /*dt*/) {
     const Real mu = lame_mu(p[kE], p[kNu]);
