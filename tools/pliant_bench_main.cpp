@@ -10,11 +10,7 @@
 // repetitions continue one simulation (no reset between them), so a peer run
 // with the same schedule sees the same states.  Reported: min and median
 // particle-steps/s over the repetitions (max in the JSON too).
-//
-// tools/CMakeLists.txt compiles one source file per tool, so the helper
-// library tools/bench/workloads.cpp is compiled into this translation unit by
-// including it (the test target lists it as a source instead).
-#include "tools/bench/workloads.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "tools/bench/workloads.hpp"
 
 #include <sys/utsname.h>
 #include <unistd.h>
