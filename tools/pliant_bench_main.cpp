@@ -12,6 +12,8 @@
 // particle-steps/s over the repetitions (max in the JSON too).
 #include "tools/bench/workloads.hpp"
 
+#include <omp.h>
+
 #include <sys/utsname.h>
 #include <unistd.h>
 
