@@ -2,6 +2,7 @@
 #include <thrust/host_vector.h>
 #include <thrust/system/omp/execution_policy.h>
 
+#include "engine/mpm/cpu_p2g.hpp"
 #include "engine/mpm/mpm_backend_impl.hpp"
 
 namespace pl {
@@ -10,6 +11,8 @@ struct CpuExec {
   template <class T>
   using Vector = thrust::host_vector<T>;
   static auto policy() { return thrust::omp::par; }
+  template <class Real, int D>
+  using P2GRunner = CpuP2G<Real, D>;
 };
 
 template <class Real, int D>

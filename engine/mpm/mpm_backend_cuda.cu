@@ -11,6 +11,15 @@ struct CudaExec {
   template <class T>
   using Vector = thrust::device_vector<T>;
   static auto policy() { return thrust::cuda::par; }
+
+  /// All GPU threads scatter into the one grid with atomics.
+  template <class Real, int D>
+  struct P2GRunner {
+    void operator()(std::size_t n, const ParticleView<Real, D>& particles, const GridView<Real, D>& grid,
+                    std::size_t /*num_nodes*/, const MaterialSlot<Real>* materials, Real dt) {
+      parallel_for<CudaExec>(n, P2G<Real, D, AtomicAccumulate>{particles, grid, materials, dt});
+    }
+  };
 };
 
 template <class Real, int D>

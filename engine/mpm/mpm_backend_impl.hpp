@@ -2,6 +2,7 @@
 // backend `Exec` that provides:
 //   template <class T> using Vector = ...;   // thrust::host_vector or device_vector
 //   static auto policy();                    // thrust::omp::par or thrust::cuda::par
+//   template <class Real, int D> using P2GRunner = ...;  // how P2G scatters (see cpu_p2g.hpp)
 // Included only by mpm_backend_cpu.cpp and mpm_backend_cuda.cu, which
 // instantiate it; everything here is orchestration, the physics is in kernels/mpm.
 #pragma once
@@ -71,7 +72,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     const GridView<Real, D> grid = grid_view();
     const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
 
-    parallel_for<Exec>(n, P2G<Real, D>{particles, grid, materials, params.dt});
+    p2g_(n, particles, grid, shape_.num_nodes(), materials, params.dt);
     parallel_for<Exec>(shape_.num_nodes(), GridUpdate<Real, D>{grid, params.walls, params.gravity, params.dt, params.velocity_scale});
     parallel_for<Exec>(n, G2P<Real, D>{particles, grid, materials, params.dt, thrust::raw_pointer_cast(fault_.data())});
 
@@ -123,6 +124,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   }
 
   GridShape<Real, D> shape_;
+  typename Exec::template P2GRunner<Real, D> p2g_;
   Vector<Vec<Real, D>> x_, v_, force_;
   Vector<Mat<Real, D>> F_, C_;
   Vector<Real> plastic_, mass_, volume_;

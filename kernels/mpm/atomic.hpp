@@ -20,4 +20,20 @@ PL_HD PL_INLINE void atomic_min(T* address, T value) {
   ref.fetch_min(value, cuda::memory_order_relaxed);
 }
 
+/// How P2G adds into the grid.  GPU threads share one grid, so they use
+/// atomics; the CPU backend gives each thread a private grid and sums them
+/// afterwards, so its adds need no atomics (engine/mpm/cpu_p2g.hpp).
+struct AtomicAccumulate {
+  template <class T>
+  PL_HD PL_INLINE static void add(T* address, T value) {
+    atomic_add(address, value);
+  }
+};
+struct PlainAccumulate {
+  template <class T>
+  PL_HD PL_INLINE static void add(T* address, T value) {
+    *address += value;
+  }
+};
+
 }  // namespace pl

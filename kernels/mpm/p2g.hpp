@@ -7,9 +7,10 @@
 //   (m v)_i += w_ip (m_p v_p + dt f_p + A_p (x_i - x_p))
 //   m_i     += w_ip m_p
 // tau_p is the Kirchhoff stress (materials/model_base.hpp for the convention);
-// f_p an optional external force on the particle.  Scatter uses atomics, so
-// the summation order (and the last bits of float results) depends on the
-// thread schedule; everything else is deterministic.
+// f_p an optional external force on the particle.  `Accumulate` decides how
+// the scatter adds (atomics on a shared grid, or plain adds into a grid the
+// calling thread owns); with atomics the summation order, and so the last bits
+// of float results, depends on the thread schedule.
 #pragma once
 
 #include "kernels/math/bspline.hpp"
@@ -18,7 +19,7 @@
 
 namespace pl {
 
-template <class Real, int D>
+template <class Real, int D, class Accumulate = AtomicAccumulate>
 struct P2G {
   ParticleView<Real, D> particles;
   GridView<Real, D> grid;
@@ -45,8 +46,8 @@ struct P2G {
       const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
       const Vec<Real, D> contribution = w * (momentum + affine * dpos);
       const std::size_t node = grid.node_index(stencil.base, off);
-      for (int a = 0; a < D; ++a) atomic_add(&grid.momentum[node][a], contribution[a]);
-      atomic_add(&grid.mass[node], w * m);
+      for (int a = 0; a < D; ++a) Accumulate::add(&grid.momentum[node][a], contribution[a]);
+      Accumulate::add(&grid.mass[node], w * m);
     });
   }
 };
