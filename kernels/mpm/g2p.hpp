@@ -30,11 +30,12 @@ struct G2P {
 
   PL_HD void operator()(std::size_t p) const {
     const Vec<Real, D> x = particles.x[p];
-    const auto stencil = QuadraticStencil<Real, D>::at(grid.to_grid(x), Real(1));
-    if (!grid.stencil_inside(stencil.base)) {
-      atomic_min(fault, fault_key(p, kFaultLeftDomain));
+    const Vec<Real, D> xg = grid.to_grid(x);
+    if (!grid.stencil_inside(xg)) {  // before the stencil's float-to-int conversion
+      atomic_min(fault, fault_key(p, all_finite(x) ? kFaultLeftDomain : kFaultPositionNotFinite));
       return;
     }
+    const auto stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
 
     Vec<Real, D> v = Vec<Real, D>::zero();
     Mat<Real, D> C = Mat<Real, D>::zero();
@@ -57,10 +58,7 @@ struct G2P {
     else if (!all_finite(x_new)) f = kFaultPositionNotFinite;
     else if (!all_finite(F) || !all_finite(C)) f = kFaultDeformationNotFinite;
     else if (!isfinite(plastic)) f = kFaultPlasticNotFinite;
-    else {
-      const auto next = QuadraticStencil<Real, D>::at(grid.to_grid(x_new), Real(1));
-      if (!grid.stencil_inside(next.base)) f = kFaultLeftDomain;
-    }
+    else if (!grid.stencil_inside(grid.to_grid(x_new))) f = kFaultLeftDomain;
     if (f != kFaultNone) {
       atomic_min(fault, fault_key(p, f));
       return;

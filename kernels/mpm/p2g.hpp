@@ -28,10 +28,12 @@ struct P2G {
 
   PL_HD void operator()(std::size_t p) const {
     const Vec<Real, D> x = particles.x[p];
-    const auto stencil = QuadraticStencil<Real, D>::at(grid.to_grid(x), Real(1));
-    // A particle whose stencil leaves the grid has already been reported by
-    // G2P (kFaultLeftDomain); skipping it keeps the scatter in bounds.
-    if (!grid.stencil_inside(stencil.base)) return;
+    const Vec<Real, D> xg = grid.to_grid(x);
+    // A particle whose stencil leaves the grid (or whose position is not
+    // finite) is reported by G2P (kFaultLeftDomain / kFaultPositionNotFinite); skipping it keeps the
+    // scatter in bounds.  Checked before the stencil's float-to-int conversion.
+    if (!grid.stencil_inside(xg)) return;
+    const auto stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
 
     const Mat<Real, D>& F = particles.F[p];
     const Mat<Real, D>& C = particles.C[p];

@@ -38,7 +38,18 @@ struct GridView {
 
   PL_HD PL_INLINE bool stencil_inside(const int (&base)[D]) const {
     for (int a = 0; a < D; ++a)
-      if (base[a] < 0 || base[a] + 2 >= res[a]) return false;
+      if (base[a] < 0 || base[a] > res[a] - 3) return false;  // not base + 2: no overflow at INT_MAX
+    return true;
+  }
+  /// Same test on a grid-space position (to_grid(x)), done in floating point
+  /// BEFORE the stencil converts floor(xg - 0.5) to int: that conversion is
+  /// undefined for NaN or out-of-range values (GPUs saturate to INT_MAX or give
+  /// 0 for NaN, which the integer test would let through).  False for NaN/Inf.
+  PL_HD PL_INLINE bool stencil_inside(const Vec<Real, D>& xg) const {
+    for (int a = 0; a < D; ++a) {
+      const Real b = xg[a] - Real(0.5);  // floor(b) is the stencil base
+      if (!(b >= Real(0) && b < Real(res[a] - 2))) return false;
+    }
     return true;
   }
   PL_HD PL_INLINE std::size_t node_index(const int (&base)[D], const int (&off)[D]) const {
