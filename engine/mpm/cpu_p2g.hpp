@@ -33,10 +33,16 @@ class CpuP2G {
       for (std::size_t p = 0; p < n; ++p) kernel(p);
       return;
     }
-    momentum_.resize(threads - 1);
-    mass_.resize(threads - 1);
 #pragma omp parallel num_threads(threads)
     {
+      // OpenMP may grant fewer threads than asked (OMP_THREAD_LIMIT, nested
+      // regions, OMP_DYNAMIC): size everything from the team that runs.
+      const int team = omp_get_num_threads();
+#pragma omp single
+      {
+        momentum_.resize(team - 1);
+        mass_.resize(team - 1);
+      }  // implicit barrier: the buffers exist before anyone uses them
       const int t = omp_get_thread_num();
       GridView<Real, D> mine = grid;
       if (t > 0) {
@@ -47,13 +53,13 @@ class CpuP2G {
       }
       const P2G<Real, D, PlainAccumulate> kernel{particles, mine, materials, dt};
       // Static chunks: thread t always gets the same particles for a given n.
-      const std::size_t begin = n * std::size_t(t) / std::size_t(threads);
-      const std::size_t end = n * std::size_t(t + 1) / std::size_t(threads);
+      const std::size_t begin = n * std::size_t(t) / std::size_t(team);
+      const std::size_t end = n * std::size_t(t + 1) / std::size_t(team);
       for (std::size_t p = begin; p < end; ++p) kernel(p);
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (std::size_t node = 0; node < num_nodes; ++node) {
-        for (int k = 0; k < threads - 1; ++k) {
+        for (int k = 0; k < team - 1; ++k) {
           grid.momentum[node] += momentum_[k][node];
           grid.mass[node] += mass_[k][node];
         }

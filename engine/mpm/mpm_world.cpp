@@ -226,11 +226,24 @@ void MpmWorld<Real, D>::set_particles(const ParticleSet<Real, D>& p) {
   same(p.material.size(), "material");
   same(p.body.size(), "body");
   if (!p.force.empty()) same(p.force.size(), "force");
-  for (std::size_t i = 0; i < n; ++i)
+  // Structure is checked here (a bad index would read out of bounds); the
+  // numerical state (x, v, F, C, plastic) is checked by the run's per-substep
+  // guard, which stops at the first bad particle and names it.
+  auto bad = [&](std::size_t i, const std::string& what) {
+    throw InputError(context_ + ": set_particles: particle " + std::to_string(i) + ": " + what);
+  };
+  for (std::size_t i = 0; i < n; ++i) {
     if (p.material[i] < 0 || p.material[i] >= int(materials_.size()))
-      throw InputError(context_ + ": set_particles: material index out of range at particle " + std::to_string(i));
+      bad(i, "material index " + std::to_string(p.material[i]) + " is out of range [0, " +
+                 std::to_string(materials_.size()) + ")");
+    if (p.body[i] < 0 || p.body[i] >= int(bodies_.size()))
+      bad(i, "body index " + std::to_string(p.body[i]) + " is out of range [0, " + std::to_string(bodies_.size()) + ")");
+    if (!(std::isfinite(double(p.mass[i])) && p.mass[i] > 0)) bad(i, "mass must be finite and > 0");
+    if (!(std::isfinite(double(p.volume[i])) && p.volume[i] > 0)) bad(i, "volume must be finite and > 0");
+  }
   host_ = p;
   failure_.clear();
+  stability_checked_ = false;  // velocities may have changed
   host_stale_ = false;
   device_dirty_ = true;
 }

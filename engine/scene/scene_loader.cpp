@@ -354,8 +354,8 @@ class Parser {
     s.frames = int(integer_in(sim, sp, "frames", 1, true, "the number of frames to simulate, an integer >= 0", 0,
                               100000000));
     s.dx = number_in(sim, sp, "dx", 0, true, "a grid spacing > 0 [m]", positive);
-    s.bound_cells = int(integer_in(sim, sp, "bound_cells", 3, false, "the wall layer thickness, an integer >= 0 [cells]",
-                                   0, 1000));
+    s.bound_cells = int(integer_in(sim, sp, "bound_cells", 3, false, "the wall layer thickness, an integer >= 1 [cells]",
+                                   1, 1000));
     s.cfl = number_in(sim, sp, "cfl", 1.0, false, "a CFL factor > 0", positive);
     if (const YAML::Node n = r_.find(sim, "allow_unstable_dt"); n.IsDefined())
       s.allow_unstable_dt = r_.boolean(n, sp + ".allow_unstable_dt");

@@ -134,5 +134,53 @@ TEST(MpmBackend, OneAndTwoThreadsAgree) {
   EXPECT_LT(max_diff, 1e-5) << "positions after 100 substeps differ beyond float round-off";
 }
 
+TEST(MpmInput, SetParticlesRejectsBadIndicesAndMassesNamingTheParticle) {
+  auto world = jelly_world(1e-3);
+  const auto good = world.particles();
+  auto expect_rejected = [&](auto mutate, const char* expected) {
+    auto p = good;
+    mutate(p);
+    try {
+      world.set_particles(p);
+      FAIL() << "expected InputError containing '" << expected << "'";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  };
+  expect_rejected([](auto& p) { p.body[4] = 7; }, "particle 4: body index 7");
+  expect_rejected([](auto& p) { p.material[2] = -1; }, "particle 2: material index -1");
+  expect_rejected([](auto& p) { p.mass[1] = 0; }, "particle 1: mass");
+  expect_rejected([](auto& p) { p.volume[3] = NAN; }, "particle 3: volume");
+  expect_rejected([](auto& p) { p.x.pop_back(); }, "'x' has");
+  world.step(1);  // the world is untouched by rejected calls
+  EXPECT_EQ(world.step_count(), 1);
+}
+
+TEST(MpmInput, WallLayerMustBeAtLeastOneCell) {
+  MpmSettings<2> s = MpmSettings<2>::cube(1.0, 32);
+  s.bound_cells = 0;
+  EXPECT_THROW((MpmWorld<float, 2>(s, {material("fixed_corotated", {})})), InputError);
+}
+
+// Step from inside an OpenMP team that limits nesting: the CPU P2G must size
+// its private grids from the team it actually gets (a thread-count mismatch
+// used to drop particles and read unfilled buffers).
+TEST(MpmBackend, StepInsideAParallelRegionStillConservesMass) {
+  auto world = jelly_world(1e-3);
+  double total = 0;
+  for (float m : world.particles().mass) total += m;
+#pragma omp parallel num_threads(2)
+  {
+#pragma omp single
+    world.step(2);
+  }
+  std::vector<float> grid_mass;
+  std::vector<Vec<float, 2>> grid_velocity;
+  world.grid_state(grid_mass, grid_velocity);
+  double grid_total = 0;
+  for (float m : grid_mass) grid_total += m;
+  EXPECT_NEAR(grid_total, total, 1e-5 * total);
+}
+
 }  // namespace
 }  // namespace pl::test
