@@ -37,6 +37,23 @@
 //                      when false, det F <= 0 returns finite but non-conservative
 //                      stress (a floor on J) and the tests skip such F
 // A model is registered by adding it to AllModels in materials/model_list.hpp.
+//
+// Adjoints (vector-Jacobian products, for the differentiable engine).  Every
+// adj_* ACCUMULATES into its outputs (+=), never overwrites, and lives next to
+// its forward in the model's header.  `adj_p` is the gradient with respect to
+// the packed parameter array (kMaxParams entries).
+//   adj_first_piola(p, F, plastic, adj_P, adj_F, adj_p, adj_plastic)
+//       VJP of P = first_piola(p, F, plastic)
+//   adj_viscous_kirchhoff(p, F, grad_v, adj_tau, adj_F, adj_grad_v, adj_p)
+//       VJP of tau_v = viscous_kirchhoff(p, F, grad_v)          [default: none]
+//   adj_project(p, F_trial, plastic_in, dt, adj_F_out, adj_plastic_out,
+//               adj_F_trial, adj_plastic_in, adj_p)
+//       VJP of (F_out, plastic_out) = project(F_trial, plastic_in)  [default: identity]
+// The defaults match the default forwards (no viscosity, no projection): a
+// model that overrides a forward must override its adjoint; the generic
+// finite-difference tests in tests/materials catch one that does not.
+// kHasAdjoint says adj_first_piola exists; the engine refuses to differentiate
+// through a model without it rather than return a wrong gradient.
 #pragma once
 
 #include <initializer_list>
@@ -114,6 +131,7 @@ struct ModelDefaults {
   static constexpr bool kHasPlasticity = false;
   static constexpr bool kIsFluid = false;
   static constexpr bool kHandlesInversion = false;
+  static constexpr bool kHasAdjoint = false;
 
   template <class Real>
   PL_HD static Real initial_plastic_state(const Real* /*p*/) {
@@ -127,6 +145,20 @@ struct ModelDefaults {
   PL_HD static Mat<Real, D> viscous_kirchhoff(const Real* /*p*/, const Mat<Real, D>& /*F*/,
                                               const Mat<Real, D>& /*grad_v*/) {
     return Mat<Real, D>::zero();
+  }
+
+  template <class Real, int D>
+  PL_HD static void adj_viscous_kirchhoff(const Real* /*p*/, const Mat<Real, D>& /*F*/,
+                                          const Mat<Real, D>& /*grad_v*/, const Mat<Real, D>& /*adj_tau*/,
+                                          Mat<Real, D>& /*adj_F*/, Mat<Real, D>& /*adj_grad_v*/,
+                                          Real* /*adj_p*/) {}
+
+  template <class Real, int D>
+  PL_HD static void adj_project(const Real* /*p*/, const Mat<Real, D>& /*F_trial*/, Real /*plastic_in*/,
+                                Real /*dt*/, const Mat<Real, D>& adj_F_out, Real adj_plastic_out,
+                                Mat<Real, D>& adj_F_trial, Real& adj_plastic_in, Real* /*adj_p*/) {
+    adj_F_trial += adj_F_out;
+    adj_plastic_in += adj_plastic_out;
   }
 };
 

@@ -47,6 +47,7 @@ struct WeaklyCompressibleFluid : ModelDefaults {
   static constexpr bool kHasPlasticity = true;  // project() resets F
   static constexpr bool kIsFluid = true;
   static constexpr bool kHandlesInversion = true;
+  static constexpr bool kHasAdjoint = true;
   enum : int { kBulkModulus, kGamma, kViscosity, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"bulk_modulus", "Pa", 1.0e5,
@@ -104,6 +105,54 @@ struct WeaklyCompressibleFluid : ModelDefaults {
   PL_HD static Mat<Real, D> viscous_kirchhoff(const Real* p, const Mat<Real, D>& F,
                                               const Mat<Real, D>& grad_v) {
     return (Real(2) * p[kViscosity] * determinant(F)) * deviatoric(sym(grad_v));
+  }
+
+  // ---- adjoints (see model_base.hpp for the contract) ----------------------
+  // P = -p(Jc) cof F with Jc = max(J, J0).  With s = cof F : adj_P:
+  //   adj_F += -p(Jc) d(cof F : adj_P)/dF  +  [J >= J0] (-p'(Jc) s) cof F
+  //   p'(J) = -gamma B J^(-gamma-1);  dp/dB = J^-gamma - 1;  dp/dgamma = -B J^-gamma log J
+  // Below J0 the pressure is frozen (the linear continuation), so no J term:
+  // that is the exact derivative of the continued energy, not a clamp.
+  template <class Real, int D>
+  PL_HD static void adj_first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                    const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real* adj_p,
+                                    Real& /*adj_plastic*/) {
+    const Real J = determinant(F), J0 = Real(kFluidMinJ);
+    const bool above = J >= J0;
+    const Real Jc = above ? J : J0;
+    const Real Jmg = pow(Jc, -p[kGamma]);
+    const Mat<Real, D> cof = cofactor(F);
+    const Real s = ddot(cof, adj_P);
+    adj_cofactor(F, (-pressure(p, Jc)) * adj_P, adj_F);
+    if (above) {
+      const Real dp_dJ = -p[kGamma] * p[kBulkModulus] * Jmg / Jc;
+      adj_determinant(F, -dp_dJ * s, adj_F);
+    }
+    adj_p[kBulkModulus] += -(Jmg - Real(1)) * s;
+    adj_p[kGamma] += p[kBulkModulus] * Jmg * log(Jc) * s;
+  }
+
+  // tau_v = 2 eta J dev(sym(G)); dev∘sym is a self-adjoint projection.
+  template <class Real, int D>
+  PL_HD static void adj_viscous_kirchhoff(const Real* p, const Mat<Real, D>& F, const Mat<Real, D>& grad_v,
+                                          const Mat<Real, D>& adj_tau, Mat<Real, D>& adj_F,
+                                          Mat<Real, D>& adj_grad_v, Real* adj_p) {
+    const Real J = determinant(F);
+    const Real shear_dot_adj = ddot(deviatoric(sym(grad_v)), adj_tau);
+    adj_grad_v += (Real(2) * p[kViscosity] * J) * deviatoric(sym(adj_tau));
+    adj_determinant(F, Real(2) * p[kViscosity] * shear_dot_adj, adj_F);
+    adj_p[kViscosity] += Real(2) * J * shear_dot_adj;
+  }
+
+  // F_out = Jc^(1/D) I:  adj_J = [J >= J0] (1/D) Jc^(1/D - 1) tr(adj_F_out).
+  template <class Real, int D>
+  PL_HD static void adj_project(const Real* /*p*/, const Mat<Real, D>& F_trial, Real /*plastic_in*/,
+                                Real /*dt*/, const Mat<Real, D>& adj_F_out, Real adj_plastic_out,
+                                Mat<Real, D>& adj_F_trial, Real& adj_plastic_in, Real* /*adj_p*/) {
+    const Real J = determinant(F_trial);
+    if (J >= Real(kFluidMinJ))
+      adj_determinant(F_trial, pow(J, Real(1) / Real(D) - Real(1)) / Real(D) * trace(adj_F_out), adj_F_trial);
+    adj_plastic_in += adj_plastic_out;
   }
 };
 

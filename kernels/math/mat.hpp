@@ -155,6 +155,33 @@ PL_HD PL_INLINE Mat<Real, 3> cofactor(const Mat<Real, 3>& m) {
     }
   return c;
 }
+/// VJP of det: adj_F += adj_J cof(F)  (d det F / dF = cof F, Jacobi's formula).
+template <class Real, int D>
+PL_HD PL_INLINE void adj_determinant(const Mat<Real, D>& F, Real adj_J, Mat<Real, D>& adj_F) {
+  adj_F += adj_J * cofactor(F);
+}
+
+/// VJP of cof: adj_F += d(cof(F) : A)/dF with A = adj_cof.  Each cofactor is a
+/// D-1 minor, linear in each entry it contains: in 2D the map is linear and
+/// the VJP is cof(A); in 3D cof_ij = F(i1,j1) F(i2,j2) - F(i1,j2) F(i2,j1)
+/// (i1 = i+1, i2 = i+2 mod 3), differentiated entry by entry.
+template <class Real>
+PL_HD PL_INLINE void adj_cofactor(const Mat<Real, 2>& /*F*/, const Mat<Real, 2>& adj_cof, Mat<Real, 2>& adj_F) {
+  adj_F += cofactor(adj_cof);
+}
+template <class Real>
+PL_HD PL_INLINE void adj_cofactor(const Mat<Real, 3>& F, const Mat<Real, 3>& adj_cof, Mat<Real, 3>& adj_F) {
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) {
+      const int i1 = (i + 1) % 3, i2 = (i + 2) % 3, j1 = (j + 1) % 3, j2 = (j + 2) % 3;
+      const Real a = adj_cof(i, j);
+      adj_F(i1, j1) += a * F(i2, j2);
+      adj_F(i2, j2) += a * F(i1, j1);
+      adj_F(i1, j2) -= a * F(i2, j1);
+      adj_F(i2, j1) -= a * F(i1, j2);
+    }
+}
+
 /// Inverse via the cofactor; caller guarantees det != 0.
 template <class Real, int D>
 PL_HD PL_INLINE Mat<Real, D> inverse(const Mat<Real, D>& m) {
