@@ -21,6 +21,17 @@ const char* fault_quantity(std::uint64_t fault) {
   }
 }
 
+const char* adjoint_fault_quantity(std::uint64_t fault) {
+  switch (fault) {
+    case kFaultPositionNotFinite: return "the gradient with respect to its position is not finite (NaN/Inf)";
+    case kFaultVelocityNotFinite: return "the gradient with respect to its velocity is not finite (NaN/Inf)";
+    case kFaultDeformationNotFinite:
+      return "the gradient with respect to its deformation gradient F or affine velocity C is not finite (NaN/Inf)";
+    case kFaultPlasticNotFinite: return "the gradient with respect to its plastic state is not finite (NaN/Inf)";
+    default: return "a gradient is not finite (NaN/Inf)";
+  }
+}
+
 template <class Real, int D>
 GridShape<Real, D> grid_shape(const MpmSettings<D>& s) {
   GridShape<Real, D> g;
@@ -150,6 +161,20 @@ void MpmWorld<Real, D>::step(int substeps) {
                           "); restore a good state with set_particles first");
   if (!stability_checked_) check_stability();
   upload_if_dirty();
+  const SubstepParams<Real, D> params = substep_params();
+  for (int s = 0; s < substeps; ++s) {
+    const std::uint64_t fault = backend_->substep(params);
+    host_stale_ = true;
+    if (fault != kNoFault) {
+      failure_ = describe_fault(fault, step_count_ + 1);
+      throw SimulationError(failure_);
+    }
+    ++step_count_;
+  }
+}
+
+template <class Real, int D>
+SubstepParams<Real, D> MpmWorld<Real, D>::substep_params() const {
   SubstepParams<Real, D> params;
   params.dt = Real(settings_.dt);
   params.walls.bound = settings_.bound_cells;
@@ -161,25 +186,16 @@ void MpmWorld<Real, D>::step(int substeps) {
       params.walls.friction[a][side] = Real(settings_.walls[a][side].friction);
     }
   }
-  for (int s = 0; s < substeps; ++s) {
-    const std::uint64_t fault = backend_->substep(params);
-    host_stale_ = true;
-    if (fault != kNoFault) {
-      failure_ = describe_fault(fault);
-      throw SimulationError(failure_);
-    }
-    ++step_count_;
-  }
+  return params;
 }
 
 template <class Real, int D>
-std::string MpmWorld<Real, D>::describe_fault(std::uint64_t key) const {
+std::string MpmWorld<Real, D>::describe_fault(std::uint64_t key, long step) const {
   const std::size_t particle = std::size_t(key >> 3);
   const std::uint64_t what = key & 7u;
   const auto& p = particles();  // state before the failing substep's G2P write
   std::ostringstream os;
-  os << context_ << ": simulation stopped at step " << step_count_ + 1 << " (t = " << (step_count_ + 1) * settings_.dt
-     << " s): ";
+  os << context_ << ": simulation stopped at step " << step << " (t = " << step * settings_.dt << " s): ";
   if (particle < p.size()) {
     const BodyInfo& body = bodies_[p.body[particle]];
     os << "body '" << body.name << "' (material '" << materials_[body.material].label << "'), particle "
@@ -196,6 +212,23 @@ std::string MpmWorld<Real, D>::describe_fault(std::uint64_t key) const {
   } else {
     os << fault_quantity(what);
   }
+  return os.str();
+}
+
+template <class Real, int D>
+std::string MpmWorld<Real, D>::describe_adjoint_fault(std::uint64_t key, long step) const {
+  const std::size_t particle = std::size_t(key >> 3);
+  const auto& p = particles();
+  std::ostringstream os;
+  os << context_ << ": backward pass stopped in the adjoint of step " << step + 1 << " (t = " << (step + 1) * settings_.dt
+     << " s; kernels AdjG2P, AdjGridUpdate, AdjP2G): ";
+  if (particle < p.size()) {
+    const BodyInfo& body = bodies_[p.body[particle]];
+    os << "body '" << body.name << "' (material '" << materials_[body.material].label << "'), particle "
+       << particle - body.first << " of " << body.count << ": ";
+  }
+  os << adjoint_fault_quantity(key & 7u)
+     << ". A loss that is not differentiable there, or a forward step near instability, usually causes this";
   return os.str();
 }
 

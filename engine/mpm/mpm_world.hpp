@@ -63,6 +63,22 @@ class MpmWorld {
   /// Grid node mass and velocity after the last substep.
   void grid_state(std::vector<Real>& mass, std::vector<Vec<Real, D>>& velocity) const;
 
+  // ---- hooks for engine/diff (the differentiable rollout drives the backend) ----
+  /// The per-substep parameters the kernels get (dt, gravity, walls, damping).
+  SubstepParams<Real, D> substep_params() const;
+  /// Uploads host-side edits (bodies, set_particles, forces) to the backend now.
+  void sync_to_backend() { upload_if_dirty(); }
+  /// Tells the world that the backend state changed behind its back (a restored
+  /// checkpoint, substeps run by a rollout) and what step it now represents.
+  void backend_advanced(long step_count) {
+    host_stale_ = true;
+    step_count_ = step_count;
+  }
+  /// Messages for a forward fault found at `step` and a non-finite adjoint in
+  /// the adjoint of substep `step`: they name the body, particle and quantity.
+  std::string describe_fault(std::uint64_t key, long step) const;
+  std::string describe_adjoint_fault(std::uint64_t key, long step) const;
+
   const MpmSettings<D>& settings() const { return settings_; }
   const std::vector<materials::MaterialDesc>& materials() const { return materials_; }
   const std::vector<BodyInfo>& bodies() const { return bodies_; }
@@ -73,7 +89,6 @@ class MpmWorld {
 
  private:
   void upload_if_dirty();
-  std::string describe_fault(std::uint64_t key) const;
 
   MpmSettings<D> settings_;
   std::vector<materials::MaterialDesc> materials_;
