@@ -9,9 +9,17 @@
 // proper rotation for inverted F, so the energy pushes inverted particles back.
 // The (mu, lambda) helpers below are shared with the snow model, which uses the
 // same energy with hardened Lame parameters.
+//
+// Adjoint (contract: model_base.hpp): P is linear in (mu, lambda); its F
+// derivative needs dR/dF, the polar-rotation VJP of kernels/math/svd_adjoint.hpp.
+// Degenerate cases are those of R: at repeated positive singular values (F = I,
+// rotations, uniform scaling) R is smooth and the adjoint exact; at an inverted
+// F with sigma_D = -sigma_i the rotation-variant R (hence P) jumps and the
+// adjoint carries adj_polar_rotation's documented regularization.
 #pragma once
 
 #include "kernels/math/svd.hpp"
+#include "kernels/math/svd_adjoint.hpp"
 #include "materials/model_base.hpp"
 
 namespace pl::materials {
@@ -30,9 +38,36 @@ PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda,
          (lambda * (determinant(F) - Real(1))) * cofactor(F);
 }
 
+/// VJP of fixed_corotated_first_piola; accumulates adj_F, adj_mu, adj_lambda.
+/// Differentiating P = 2 mu (F - R) + lambda (J - 1) cof F term by term
+/// (d det F = cof F : dF, Jacobi's formula):
+///   adj_F      += 2 mu adj_P + VJP_R(-2 mu adj_P) + lambda (J - 1) VJP_cof(adj_P)
+///                 + lambda (cof F : adj_P) cof F
+///   adj_mu     += 2 (F - R) : adj_P
+///   adj_lambda += (J - 1) (cof F : adj_P)
+/// VJP_R is adj_singular_value_function with g = 1 (= adj_polar_rotation, the
+/// SVD computed once here for both R and its VJP).
+template <class Real, int D>
+PL_HD PL_INLINE void adj_fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F,
+                                                     const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
+                                                     Real& adj_mu, Real& adj_lambda) {
+  const Svd<Real, D> s = svd_rotation_variant(F);
+  const Mat<Real, D> R = s.U * transpose(s.V);
+  const Real Jm1 = determinant(F) - Real(1);
+  const Mat<Real, D> cof = cofactor(F);
+  const Real cof_dot = ddot(cof, adj_P);
+  adj_F += (Real(2) * mu) * adj_P + (lambda * cof_dot) * cof;
+  adj_singular_value_function(s, Vec<Real, D>::constant(Real(1)), Mat<Real, D>::zero(),
+                              (Real(-2) * mu) * adj_P, adj_F);
+  adj_cofactor(F, (lambda * Jm1) * adj_P, adj_F);
+  adj_mu += Real(2) * ddot(F - R, adj_P);
+  adj_lambda += Jm1 * cof_dot;
+}
+
 struct FixedCorotated : ModelDefaults {
   static constexpr const char* kName = "fixed_corotated";
   static constexpr bool kHandlesInversion = true;
+  static constexpr bool kHasAdjoint = true;
   enum : int { kE, kNu, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus"},
@@ -54,6 +89,18 @@ struct FixedCorotated : ModelDefaults {
   template <class Real, int D>
   PL_HD static Mat<Real, D> first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
     return fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
+  }
+
+  // VJP of first_piola: adj_fixed_corotated_first_piola (formula above), then
+  // (mu, lambda) -> (E, nu) by adj_lame.  `plastic` is unused.
+  template <class Real, int D>
+  PL_HD static void adj_first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                    const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real* adj_p,
+                                    Real& /*adj_plastic*/) {
+    Real adj_mu = Real(0), adj_lambda = Real(0);
+    adj_fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, adj_P, adj_F,
+                                    adj_mu, adj_lambda);
+    adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
   }
 };
 

@@ -48,6 +48,7 @@
 #pragma once
 
 #include "kernels/math/svd.hpp"
+#include "kernels/math/svd_adjoint.hpp"
 #include "materials/model_base.hpp"
 
 namespace pl::materials {
@@ -105,6 +106,7 @@ PL_HD Real herschel_bulkley_return_norm(Real s_trial, Real k, Real c, Real eta, 
 struct HerschelBulkley : ModelDefaults {
   static constexpr const char* kName = "herschel_bulkley";
   static constexpr bool kHasPlasticity = true;
+  static constexpr bool kHasAdjoint = true;
   enum : int { kE, kNu, kYieldStress, kViscosity, kFlowIndex, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus of the elastic response"},
@@ -151,36 +153,46 @@ struct HerschelBulkley : ModelDefaults {
     return (mu * j_pow) * F + cof_coeff * cofactor(F);
   }
 
+  /// The forward return of the header, with the intermediates the adjoint needs.
+  /// Returns false (F unchanged) when nothing flows: degenerate F, inside the
+  /// yield surface, or no time to flow.
   template <class Real, int D>
-  PL_HD static void project(const Real* p, Mat<Real, D>& F, Real& /*plastic*/, Real dt) {
+  struct Return {
+    Svd<Real, D> s;
+    Vec<Real, D> b_bar, dev, e, sigma_new;
+    Real mean, s_trial, k, c, r, m;
+  };
+  template <class Real, int D>
+  PL_HD static bool compute_return(const Real* p, const Mat<Real, D>& F, Real dt, Return<Real, D>& out) {
     const Real mu = lame_mu(p[kE], p[kNu]);
-    const Svd<Real, D> s = svd_rotation_variant(F);
+    out.s = svd_rotation_variant(F);
+    const Svd<Real, D>& s = out.s;
     Real abs_J = Real(1);
     for (int i = 0; i < D; ++i) abs_J *= fabs(s.sigma[i]);
-    if (!(abs_J > Real(0))) return;  // degenerate (or NaN) F: nothing sensible to flow
+    if (!(abs_J > Real(0))) return false;  // degenerate (or NaN) F: nothing sensible to flow
     const Real j_pow = pow(abs_J, Real(-2) / Real(D));
 
     // Trial isochoric b_bar eigenvalues, their mean and deviator.
-    Vec<Real, D> b_bar;
+    Vec<Real, D>& b_bar = out.b_bar;
     Real mean = Real(0), det_b_bar = Real(1);
     for (int i = 0; i < D; ++i) {
       b_bar[i] = s.sigma[i] * s.sigma[i] * j_pow;
       mean += b_bar[i] / Real(D);
       det_b_bar *= b_bar[i];
     }
-    Vec<Real, D> dev;
+    Vec<Real, D>& dev = out.dev;
     for (int i = 0; i < D; ++i) dev[i] = b_bar[i] - mean;
     const Real s_trial = mu * norm(dev);
     const Real k = sqrt(Real(2) / Real(3)) * p[kYieldStress];
-    if (!(s_trial > k)) return;
+    if (!(s_trial > k)) return false;
 
     const Real c = Real(2) * mu * mean * dt;  // 2 mu_hat dt
     const Real r = herschel_bulkley_return_norm(s_trial, k, c, p[kViscosity], p[kFlowIndex]);
-    if (!(r < s_trial)) return;  // no flow this step (dt = 0): keep F bit for bit
+    if (!(r < s_trial)) return false;  // no flow this step (dt = 0): keep F bit for bit
     const Real scale = r / s_trial;
 
     // Spherical part m: prod(m + scale dev_i) = det_b_bar, Newton from m = mean.
-    Vec<Real, D> e;
+    Vec<Real, D>& e = out.e;
     for (int i = 0; i < D; ++i) e[i] = scale * dev[i];
     Real m = mean;
     const Real tol = Real(4) * foam_detail::epsilon<Real>();
@@ -195,9 +207,169 @@ struct HerschelBulkley : ModelDefaults {
       m -= step;
     }
 
-    Vec<Real, D> sigma_new;
-    for (int i = 0; i < D; ++i) sigma_new[i] = s.sigma[i] * sqrt((m + e[i]) / b_bar[i]);
-    F = compose_usv(s.U, sigma_new, s.V);
+    for (int i = 0; i < D; ++i) out.sigma_new[i] = s.sigma[i] * sqrt((m + e[i]) / b_bar[i]);
+    out.mean = mean;
+    out.s_trial = s_trial;
+    out.k = k;
+    out.c = c;
+    out.r = r;
+    out.m = m;
+    return true;
+  }
+
+  template <class Real, int D>
+  PL_HD static void project(const Real* p, Mat<Real, D>& F, Real& /*plastic*/, Real dt) {
+    Return<Real, D> ret;
+    if (compute_return(p, F, dt, ret)) F = compose_usv(ret.s.U, ret.sigma_new, ret.s.V);
+  }
+
+  // ---- adjoints (see model_base.hpp for the contract) ----------------------
+  // adj_first_piola: P = a F + cc cof(F) with (Jc = max(J, kFoamMinJ), q = F:F)
+  //   a  = mu Jc^(-2/D),  cc = kappa/2 (Jc - 1/Jc) - a q / (D Jc)
+  // (the header's P, differentiated directly; no SVD).  With s1 = F : adj_P,
+  // s2 = cof(F) : adj_P:
+  //   adj_F += a adj_P + d(cof F : cc adj_P)/dF + (dcc/dq) s2 2 F
+  //            + [J >= kFoamMinJ] (da/dJ s1 + dcc/dJ s2) cof(F)
+  //   da/dJ = -(2/D) a / J,  dcc/dq = -a/(D J),
+  //   dcc/dJ = kappa/2 (1 + 1/J^2) + (1 + 2/D) a q / (D J^2)
+  //   adj_mu = Jc^(-2/D) (s1 - q s2 / (D Jc)),  adj_kappa = (Jc - 1/Jc) s2 / 2
+  // and kappa = lambda + (2/D) mu, then adj_lame.  Below kFoamMinJ (inverted or
+  // crushed: the forward floors J) Jc is a constant, so the J terms vanish:
+  // the exact derivative of the floored forward (which is not dPsi/dF there,
+  // see the header).  At J == kFoamMinJ the forward's J >= branch is taken:
+  // the one-sided derivative from above.
+  template <class Real, int D>
+  PL_HD static void adj_first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                    const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real* adj_p,
+                                    Real& /*adj_plastic*/) {
+    const Real mu = lame_mu(p[kE], p[kNu]), kappa = bulk_modulus<Real, D>(p);
+    const Real J = determinant(F);
+    const bool above = J >= Real(kFoamMinJ);
+    const Real Jc = above ? J : Real(kFoamMinJ);
+    const Real j_pow = pow(Jc, Real(-2) / Real(D));
+    const Real a = mu * j_pow, q = ddot(F, F);
+    const Real cc = Real(0.5) * kappa * (Jc - Real(1) / Jc) - a * q / (Real(D) * Jc);
+    const Mat<Real, D> cof = cofactor(F);
+    const Real s1 = ddot(F, adj_P), s2 = ddot(cof, adj_P);
+    adj_F += a * adj_P;
+    adj_cofactor(F, cc * adj_P, adj_F);
+    adj_F += (Real(-2) * a / (Real(D) * Jc) * s2) * F;
+    if (above) {
+      const Real da_dJ = Real(-2) / Real(D) * a / Jc;
+      const Real dcc_dJ = Real(0.5) * kappa * (Real(1) + Real(1) / (Jc * Jc)) +
+                          (Real(1) + Real(2) / Real(D)) * a * q / (Real(D) * Jc * Jc);
+      adj_determinant(F, da_dJ * s1 + dcc_dJ * s2, adj_F);
+    }
+    const Real adj_kappa = Real(0.5) * (Jc - Real(1) / Jc) * s2;
+    const Real adj_mu = j_pow * (s1 - q * s2 / (Real(D) * Jc)) + Real(2) / Real(D) * adj_kappa;
+    adj_lame(p[kE], p[kNu], adj_mu, adj_kappa, adj_p[kE], adj_p[kNu]);
+  }
+
+  // adj_project.  The return is a singular-value function of F:
+  //   F_out = U diag(g) V^T,  g_i = sigma_i sqrt((m + e_i)/b_i) = sgn(sigma_i) |J|^(1/D) sqrt(m + e_i)
+  // so the F-gradient is adj_singular_value_function with dg_ij = dg_i/dsigma_j,
+  // obtained by forward-mode (tangent) differentiation of the scalar chain of
+  // compute_return, one tangent per sigma_j (seed d log|sigma_j| = 1/sigma_j)
+  // and one per parameter (mu, tau_Y, eta, n; dt is not differentiated):
+  //   db_i = 2 b_i (dlog|sigma_i| - mean_k dlog|sigma_k|),  dmean = sum(db)/D,
+  //   ddev = db - dmean 1,  ds_tr = dmu ||dev|| + mu dev.ddev/||dev||,
+  //   dk = sqrt(2/3) dtau_Y,  dc = 2 dt (dmu mean + mu dmean)
+  //   flow rate x (r = s_tr - c x): implicit function theorem on the CONVERGED
+  //   scalar equation H(x) = eta x^n + c x - (s_tr - k) = 0 (not the iterations):
+  //     dx = (ds_tr - dk - deta x^n - eta x^n log(x) dn - dc x) / (eta n x^(n-1) + c)
+  //     dr = ds_tr - dc x - c dx
+  //   n = 1 uses the same formula with the closed form x = (s_tr - k)/(eta + c):
+  //   the n == 1 branch of the forward is the same smooth function of n, so its
+  //   flow_index derivative is the general one (eta x log x / (eta + c)).
+  //   dscale = (dr - scale ds_tr)/s_tr,  de = dscale dev + scale ddev,
+  //   spherical part m (IFT on prod_i (m + e_i) = det b_bar, whose right side is
+  //   identically 1 as a function of F): dm = -sum_i w_i de_i / sum_i w_i,
+  //   w_i = 1/(m + e_i),
+  //   dg_i = g_i (mean_k dlog|sigma_k| + (dm + de_i) w_i / 2).
+  // Degenerate cases and branches (each the one-sided derivative of the branch
+  // the forward takes): inside or ON the yield surface (s_tr <= k), |J| = 0 or
+  // dt = 0 with eta > 0: identity.  eta = 0 (rate independent, r = k): with
+  // dt > 0 the formula above with x = (s_tr - k)/c and eta = 0, which gives
+  // dr = dk + deta x^n, the right derivative in eta (eta >= 0 is the admissible
+  // side); with dt = 0 too, dr = dk.  The forward's r < k clamp (rounding only)
+  // gives dr = dk.  Repeated singular values: g is a symmetric function of
+  // sigma, adj_singular_value_function takes the divided-difference limit; all
+  // sigma equal means dev = 0, s_tr = 0 <= k: identity.  Inverted F: g keeps
+  // the sign of sigma_i (odd in each sigma_i), the formula is unchanged.
+  template <class Real, int D>
+  PL_HD static void adj_project(const Real* p, const Mat<Real, D>& F_trial, Real /*plastic_in*/, Real dt,
+                                const Mat<Real, D>& adj_F_out, Real adj_plastic_out, Mat<Real, D>& adj_F_trial,
+                                Real& adj_plastic_in, Real* adj_p) {
+    adj_plastic_in += adj_plastic_out;
+    Return<Real, D> ret;
+    if (!compute_return(p, F_trial, dt, ret)) {
+      adj_F_trial += adj_F_out;
+      return;
+    }
+    const Real mu = lame_mu(p[kE], p[kNu]), eta = p[kViscosity], n = p[kFlowIndex];
+    const Real dev_norm = ret.s_trial / mu;
+    const Real scale = ret.r / ret.s_trial;
+    // Flow rate x at the converged state and whether dr is the IFT formula.
+    bool ift = true;
+    Real x = Real(0);
+    if (!(eta > Real(0))) {
+      ift = ret.c > Real(0);
+      if (ift) x = (ret.s_trial - ret.k) / ret.c;
+    } else if (n == Real(1)) {
+      x = (ret.s_trial - ret.k) / (eta + ret.c);
+    } else {
+      x = herschel_bulkley_flow_rate_iterative(ret.s_trial - ret.k, ret.c, eta, n);
+      ift = !(ret.s_trial - ret.c * x < ret.k);  // the forward's clamp: r = k
+    }
+    const Real xn = x > Real(0) ? pow(x, n) : Real(0);
+    const Real xn_log = x > Real(0) ? xn * log(x) : Real(0);
+    const Real h_x = (eta > Real(0) ? eta * n * xn / x : Real(0)) + ret.c;
+    Vec<Real, D> w;
+    Real w_sum = Real(0);
+    for (int i = 0; i < D; ++i) {
+      w[i] = Real(1) / (ret.m + ret.e[i]);
+      w_sum += w[i];
+    }
+    // Tangent of g for seeds dlog|sigma| = da, and parameter seeds.
+    auto tangent = [&](const Vec<Real, D>& da, Real dmu, Real dk, Real deta, Real dn) {
+      const Real da_mean = vec_sum(da) / Real(D);
+      Vec<Real, D> db, ddev;
+      for (int i = 0; i < D; ++i) db[i] = Real(2) * ret.b_bar[i] * (da[i] - da_mean);
+      const Real dmean = vec_sum(db) / Real(D);
+      for (int i = 0; i < D; ++i) ddev[i] = db[i] - dmean;
+      const Real ds = dmu * dev_norm + mu * dot(ret.dev, ddev) / dev_norm;
+      const Real dc = Real(2) * dt * (dmu * ret.mean + mu * dmean);
+      Real dr = dk;
+      if (ift) {
+        const Real dx = (ds - dk - deta * xn - eta * xn_log * dn - dc * x) / h_x;
+        dr = ds - dc * x - ret.c * dx;
+      }
+      const Real dscale = (dr - scale * ds) / ret.s_trial;
+      Vec<Real, D> de;
+      Real dm = Real(0);
+      for (int i = 0; i < D; ++i) {
+        de[i] = dscale * ret.dev[i] + scale * ddev[i];
+        dm -= w[i] * de[i];
+      }
+      dm /= w_sum;
+      Vec<Real, D> dg;
+      for (int i = 0; i < D; ++i) dg[i] = ret.sigma_new[i] * (da_mean + Real(0.5) * (dm + de[i]) * w[i]);
+      return dg;
+    };
+    Mat<Real, D> dg;
+    for (int j = 0; j < D; ++j) {
+      const Vec<Real, D> col = tangent(Vec<Real, D>::unit(j) * (Real(1) / ret.s.sigma[j]), Real(0), Real(0),
+                                       Real(0), Real(0));
+      for (int i = 0; i < D; ++i) dg(i, j) = col[i];
+    }
+    adj_singular_value_function(ret.s, ret.sigma_new, dg, adj_F_out, adj_F_trial);
+    const Vec<Real, D> adj_g = svd_basis_diagonal(ret.s, adj_F_out);
+    const Vec<Real, D> zero = Vec<Real, D>::zero();
+    const Real adj_mu = dot(adj_g, tangent(zero, Real(1), Real(0), Real(0), Real(0)));
+    adj_p[kYieldStress] += dot(adj_g, tangent(zero, Real(0), sqrt(Real(2) / Real(3)), Real(0), Real(0)));
+    adj_p[kViscosity] += dot(adj_g, tangent(zero, Real(0), Real(0), Real(1), Real(0)));
+    adj_p[kFlowIndex] += dot(adj_g, tangent(zero, Real(0), Real(0), Real(0), Real(1)));
+    adj_lame(p[kE], p[kNu], adj_mu, Real(0), adj_p[kE], adj_p[kNu]);
   }
 };
 

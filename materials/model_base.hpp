@@ -84,6 +84,18 @@ PL_HD PL_INLINE Real lame_lambda(Real E, Real nu) {
   return E * nu / ((Real(1) + nu) * (Real(1) - Real(2) * nu));
 }
 
+/// Chain rule through the Lame relations: given adj_mu, adj_lambda, accumulates
+/// adj_E, adj_nu.  mu = E / (2 (1 + nu)), lambda = E nu / ((1 + nu)(1 - 2 nu)):
+///   dmu/dE = mu/E,  dmu/dnu = -mu/(1 + nu),
+///   dlambda/dE = lambda/E,  dlambda/dnu = E (1 + 2 nu^2) / ((1 + nu)^2 (1 - 2 nu)^2).
+/// (Written without dividing by E, so E = 0 would not give NaN.)
+template <class Real>
+PL_HD PL_INLINE void adj_lame(Real E, Real nu, Real adj_mu, Real adj_lambda, Real& adj_E, Real& adj_nu) {
+  const Real a = Real(1) + nu, b = Real(1) - Real(2) * nu;
+  adj_E += adj_mu / (Real(2) * a) + adj_lambda * nu / (a * b);
+  adj_nu += -adj_mu * E / (Real(2) * a * a) + adj_lambda * E * (Real(1) + Real(2) * nu * nu) / (a * a * b * b);
+}
+
 /// Symmetric part (A + A^T) / 2.
 template <class Real, int D>
 PL_HD PL_INLINE Mat<Real, D> sym(const Mat<Real, D>& A) {

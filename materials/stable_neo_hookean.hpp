@@ -22,6 +22,10 @@
 //
 // The energy is polynomial in F except for log(I_C + 1) (I_C >= 0), so it is
 // smooth for every F, inverted or singular: no SVD, no floor.
+//
+// Adjoint (contract: model_base.hpp): differentiated from the invariant form
+// above, so it has no degenerate cases either (exact at F = I, rotations,
+// singular and inverted F; tests/materials/test_adjoints.cpp checks F = 0).
 #pragma once
 
 #include "materials/model_base.hpp"
@@ -31,6 +35,7 @@ namespace pl::materials {
 struct StableNeoHookean : ModelDefaults {
   static constexpr const char* kName = "stable_neo_hookean";
   static constexpr bool kHandlesInversion = true;
+  static constexpr bool kHasAdjoint = true;
   enum : int { kE, kNu, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus (small-strain)"},
@@ -77,6 +82,38 @@ struct StableNeoHookean : ModelDefaults {
     const Real Ic = ddot(F, F), J = determinant(F);
     return (c.mu * (Real(1) - Real(1) / (Ic + Real(1)))) * F +
            (c.lambda * (J - c.alpha)) * cofactor(F);
+  }
+
+  // VJP of first_piola.  With a = mu (1 - 1/(I_C + 1)), b = lambda (J - alpha),
+  // P = a F + b cof F, dI_C = 2 F : dF, dJ = cof F : dF (Jacobi):
+  //   adj_F += a adj_P + 2 mu/(I_C + 1)^2 (F : adj_P) F
+  //            + b VJP_cof(adj_P) + lambda (cof F : adj_P) cof F
+  //   adj_mu     = (1 - 1/(I_C + 1)) (F : adj_P),   adj_lambda = (J - alpha)(cof F : adj_P),
+  //   adj_alpha  = -lambda (cof F : adj_P)
+  // then back through the coefficient map of the header:
+  //   alpha = 1 + k mu/lambda (k = D/(D+1)): adj_mu += k adj_alpha/lambda,
+  //                                          adj_lambda -= k mu adj_alpha/lambda^2
+  //   mu = (D+1)/D mu_L, lambda = lambda_L + (1 - 2/(D(D+1))) mu_L
+  //   adj_mu_L = (D+1)/D adj_mu + (1 - 2/(D(D+1))) adj_lambda,  adj_lambda_L = adj_lambda
+  // and (mu_L, lambda_L) -> (E, nu) by adj_lame.  `plastic` is unused.
+  template <class Real, int D>
+  PL_HD static void adj_first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                    const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real* adj_p,
+                                    Real& /*adj_plastic*/) {
+    const Coefficients<Real, D> c = coefficients<Real, D>(p);
+    const Real Ic = ddot(F, F), J = determinant(F);
+    const Real inv_ic1 = Real(1) / (Ic + Real(1));
+    const Mat<Real, D> cof = cofactor(F);
+    const Real f_dot = ddot(F, adj_P), cof_dot = ddot(cof, adj_P);
+    adj_F += (c.mu * (Real(1) - inv_ic1)) * adj_P + (Real(2) * c.mu * inv_ic1 * inv_ic1 * f_dot) * F +
+             (c.lambda * cof_dot) * cof;
+    adj_cofactor(F, (c.lambda * (J - c.alpha)) * adj_P, adj_F);
+    const Real k = Real(D) / Real(D + 1);
+    const Real adj_alpha = -c.lambda * cof_dot;
+    const Real adj_mu = (Real(1) - inv_ic1) * f_dot + k * adj_alpha / c.lambda;
+    const Real adj_lambda = (J - c.alpha) * cof_dot - k * c.mu * adj_alpha / (c.lambda * c.lambda);
+    const Real adj_mu_l = Real(D + 1) / Real(D) * adj_mu + (Real(1) - Real(2) / Real(D * (D + 1))) * adj_lambda;
+    adj_lame(p[kE], p[kNu], adj_mu_l, adj_lambda, adj_p[kE], adj_p[kNu]);
   }
 };
 

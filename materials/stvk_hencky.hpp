@@ -19,9 +19,17 @@
 // finite and consistent for degenerate and inverted F; an inverted F gets a huge
 // compressive strain in the flipped direction and is pushed back.  A stretch of
 // 1e-4 (10^4-fold compression) is never reached by a sane simulation.
+//
+// Adjoints (contract: model_base.hpp; SVD VJPs: kernels/math/svd_adjoint.hpp).
+// P and the return mappings' F_out = U diag(exp(eps_new)) V^T are both
+// singular-value functions G = U diag(g(sigma)) V^T of F, so their VJPs are
+// adj_singular_value_function with the Jacobian dg_ij = d g_i / d sigma_j that
+// this file supplies; the parameter gradients only need the diagonal
+// adj_g_i = (U^T adj_G V)_ii (dG/dtheta = U diag(dg/dtheta) V^T at fixed U, V).
 #pragma once
 
 #include "kernels/math/svd.hpp"
+#include "kernels/math/svd_adjoint.hpp"
 #include "materials/model_base.hpp"
 
 namespace pl::materials {
@@ -41,6 +49,16 @@ PL_HD PL_INLINE Real hencky_dlog(Real s) {
   const Real s0 = Real(kHenckyMinStretch);
   return Real(1) / (s >= s0 ? s : s0);
 }
+
+/// d hencky_dlog / ds: -1/s^2 on the log branch, 0 on the linear continuation.
+/// At s == kHenckyMinStretch the forward takes the log branch, so this is the
+/// one-sided derivative from above (hencky_dlog is continuous there, its
+/// derivative jumps: P is C0, not C1, at a singular value of exactly 1e-4).
+template <class Real>
+PL_HD PL_INLINE Real hencky_ddlog(Real s) {
+  return s >= Real(kHenckyMinStretch) ? Real(-1) / (s * s) : Real(0);
+}
+
 
 /// Principal Hencky strain eps_i = log(sigma_i) (continued below the floor).
 template <class Real, int D>
@@ -91,6 +109,70 @@ PL_HD PL_INLINE Mat<Real, D> hencky_compose(const Svd<Real, D>& s, const Vec<Rea
   return compose_usv(s.U, sigma, s.V);
 }
 
+/// VJP of P = hencky_first_piola(mu, lambda, F); accumulates adj_F, adj_mu, adj_lambda.
+///   P = U diag(g) V^T,  g_i = tau_i l'(sigma_i),  tau_i = 2 mu eps_i + lambda tr eps,
+///   eps_i = l(sigma_i) (l = hencky_log), so
+///   dg_i/dsigma_j = (2 mu delta_ij + lambda) l'(sigma_i) l'(sigma_j) + delta_ij tau_i l''(sigma_i)
+///   dg_i/dmu = 2 eps_i l'(sigma_i),  dg_i/dlambda = tr(eps) l'(sigma_i).
+/// Degenerate cases: repeated singular values (F a rotation or a uniform scaling,
+/// where U and V are not unique) are handled inside adj_singular_value_function by
+/// the divided-difference limit (g_i - g_j)/(sigma_i - sigma_j) -> dg_ii - dg_ij,
+/// exact here because g is a symmetric function of sigma (P is smooth at such F).
+/// Below kHenckyMinStretch (J near zero or inverted) l is linear, l' = 1/s0 and
+/// l'' = 0: the exact derivative of the continued energy, no clamp.  At the
+/// singular value s0 itself the forward takes the log branch, and so does this
+/// (one-sided from above; P is only C0 there).  The one genuine singularity is
+/// an inverted F with sigma_D = -sigma_i: g is not odd in the flipped pair, so P
+/// of the rotation-variant energy jumps there, and adj_singular_value_function
+/// REGULARIZES (g_i + g_j)/(sigma_i + sigma_j) inside its band
+/// |sigma_i + sigma_j| <= eps^(1/3) max|sigma| (see svd_adjoint.hpp); exact
+/// outside it (tested on random inverted F).
+template <class Real, int D>
+PL_HD PL_INLINE void adj_hencky_first_piola(Real mu, Real lambda, const Mat<Real, D>& F, const Mat<Real, D>& adj_P,
+                                            Mat<Real, D>& adj_F, Real& adj_mu, Real& adj_lambda) {
+  const Svd<Real, D> s = svd_rotation_variant(F);
+  const Vec<Real, D> eps = hencky_strain(s.sigma);
+  const Vec<Real, D> tau = hencky_kirchhoff_principal(mu, lambda, eps);
+  const Real tr = vec_sum(eps);
+  Vec<Real, D> dl, g;
+  for (int i = 0; i < D; ++i) {
+    dl[i] = hencky_dlog(s.sigma[i]);
+    g[i] = tau[i] * dl[i];
+  }
+  Mat<Real, D> dg;
+  for (int i = 0; i < D; ++i)
+    for (int j = 0; j < D; ++j)
+      dg(i, j) = ((i == j ? Real(2) * mu : Real(0)) + lambda) * dl[i] * dl[j] +
+                 (i == j ? tau[i] * hencky_ddlog(s.sigma[i]) : Real(0));
+  adj_singular_value_function(s, g, dg, adj_P, adj_F);
+  const Vec<Real, D> adj_g = svd_basis_diagonal(s, adj_P);
+  for (int i = 0; i < D; ++i) {
+    adj_mu += adj_g[i] * Real(2) * eps[i] * dl[i];
+    adj_lambda += adj_g[i] * tr * dl[i];
+  }
+}
+
+/// VJP of F_out = hencky_compose(s, eps_new) where eps_new = eps_new(eps),
+/// eps = hencky_strain(s.sigma), with the strain-space Jacobian
+/// J_eps(i, j) = d eps_new_i / d eps_j supplied by the return mapping.
+///   g_i = exp(eps_new_i),  dg_i/dsigma_j = g_i J_eps(i, j) l'(sigma_j).
+/// Accumulates adj_F (through U, V and sigma) and returns, in adj_eps_new, the
+/// gradient with respect to eps_new at fixed U, V: adj_eps_new_i = g_i (U^T adj_F_out V)_ii,
+/// from which the caller chains the parameters the return mapping used.
+template <class Real, int D>
+PL_HD PL_INLINE void adj_hencky_compose(const Svd<Real, D>& s, const Vec<Real, D>& eps_new,
+                                        const Mat<Real, D>& J_eps, const Mat<Real, D>& adj_F_out,
+                                        Mat<Real, D>& adj_F, Vec<Real, D>& adj_eps_new) {
+  Vec<Real, D> g;
+  for (int i = 0; i < D; ++i) g[i] = exp(eps_new[i]);
+  Mat<Real, D> dg;
+  for (int i = 0; i < D; ++i)
+    for (int j = 0; j < D; ++j) dg(i, j) = g[i] * J_eps(i, j) * hencky_dlog(s.sigma[j]);
+  adj_singular_value_function(s, g, dg, adj_F_out, adj_F);
+  const Vec<Real, D> adj_g = svd_basis_diagonal(s, adj_F_out);
+  for (int i = 0; i < D; ++i) adj_eps_new[i] = g[i] * adj_g[i];
+}
+
 /// The elastic half of StVK-Hencky, shared by the plastic models built on it
 /// (von Mises, Drucker-Prager) so the energy lives in one place.  Models that
 /// derive from it must keep E and nu as their first two parameters.
@@ -111,10 +193,26 @@ struct HenckyElasticity : ModelDefaults {
   PL_HD static Mat<Real, D> first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/) {
     return hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F);
   }
+
+  // VJP of first_piola: adj_hencky_first_piola (formula and degenerate cases
+  // above), then (mu, lambda) -> (E, nu) by adj_lame.  `plastic` is unused.
+  // kHasAdjoint is set by each derived model, not here, so that a model
+  // deriving from this base with its own project() does not claim adjoints
+  // it lacks.
+  template <class Real, int D>
+  PL_HD static void adj_first_piola(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                    const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real* adj_p,
+                                    Real& /*adj_plastic*/) {
+    Real adj_mu = Real(0), adj_lambda = Real(0);
+    adj_hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, adj_P, adj_F, adj_mu,
+                           adj_lambda);
+    adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
+  }
 };
 
 struct StvkHencky : HenckyElasticity {
   static constexpr const char* kName = "stvk_hencky";
+  static constexpr bool kHasAdjoint = true;  // adj_first_piola: HenckyElasticity
   enum : int { kNumParams = 2 };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus"},
