@@ -42,8 +42,70 @@ class MpmBackend {
   virtual void download(ParticleSet<Real, D>& particles) const = 0;
   /// P2G, grid update, G2P.  Returns the lowest fault key (kNoFault if none).
   virtual std::uint64_t substep(const SubstepParams<Real, D>& params) = 0;
-  /// Grid mass and velocity after the last substep (for tests and outputs).
+  /// Grid mass and velocity after the last substep (for tests and outputs;
+  /// after adjoint_substep: those recomputed from the loaded state).
   virtual void download_grid(std::vector<Real>& mass, std::vector<Vec<Real, D>>& velocity) const = 0;
+
+  // ---- differentiation -------------------------------------------------------------
+  // The backward pass of a rollout s_0 -> s_1 -> ... -> s_T, with the states
+  // kept in backend-owned slots (device memory on CUDA) at checkpoints:
+  //
+  //   int s0 = backend.save_state();                    // checkpoint(s) during the forward
+  //   for (n ...) backend.substep(params);
+  //   backend.zero_adjoint();
+  //   for (n = T - 1; n >= 0; --n) {
+  //     backend.add_state_adjoint(dL_ds[n + 1]);         // the loss's direct term at frame n+1, if any
+  //     backend.load_state(slot_of(n));                  // s_n (recomputed from a checkpoint)
+  //     if (backend.adjoint_substep(params) != kNoFault) ... // name step n, kernel, quantity
+  //     backend.download_force_adjoint(dL_df[n]);        // if forces are optimized
+  //   }
+  //   backend.add_state_adjoint(dL_ds[0]);
+  //   backend.download_state_adjoint(dL_ds0);  backend.download_parameter_gradients(g);
+  //
+  // Determinism: on the CPU backend every scatter of the backward pass goes into
+  // per-thread private buffers over static particle / node chunks, summed in
+  // thread order, so gradients are bit-identical run to run for a given
+  // OpenMP thread count (and agree to round-off across thread counts).  On
+  // CUDA the scatters are atomics: run-to-run differences at round-off.
+
+  /// Bytes of one saved state (x, v, F, C, plastic of every particle).
+  virtual std::size_t state_bytes() const = 0;
+  /// Copies the current state into a new slot; returns its id (0, 1, ...).
+  virtual int save_state() = 0;
+  /// Overwrites slot `slot` with the current state.
+  virtual void save_state(int slot) = 0;
+  /// Current state := slot `slot`.  Throws std::out_of_range for a bad id and
+  /// std::invalid_argument when the particle count changed since it was saved.
+  virtual void load_state(int slot) = 0;
+  /// Releases every slot (ids restart at 0).
+  virtual void free_states() = 0;
+
+  /// Sets every adjoint buffer to zero: dL/ds, parameter, mass, friction and
+  /// force gradients.  Also sizes them for the uploaded particles.
+  virtual void zero_adjoint() = 0;
+  /// dL/ds += a (each of a's vectors has one entry per particle, or is empty = 0).
+  virtual void add_state_adjoint(const ParticleAdjoint<Real, D>& a) = 0;
+  virtual void download_state_adjoint(ParticleAdjoint<Real, D>& a) const = 0;
+  /// dL/ds := a (used to zero non-finite entries on request).
+  virtual void set_state_adjoint(const ParticleAdjoint<Real, D>& a) = 0;
+  /// Replaces the per-particle external forces [N] (one per particle, or empty
+  /// for none) without re-uploading the state: per-step actuation.
+  virtual void set_forces(const std::vector<Vec<Real, D>>& forces) = 0;
+  /// With the current state s_n loaded and the adjoint buffers holding
+  /// dL/ds_{n+1}: recomputes P2G and the grid update from s_n, then runs
+  /// AdjG2P, AdjGridUpdate, AdjP2G so the buffers hold dL/ds_n, and
+  /// ACCUMULATES parameter, mass and wall-friction gradients; the external
+  /// force gradient of THIS substep replaces the previous one.  Does not change
+  /// the current state.  Returns the lowest adjoint fault key
+  /// (kernels/mpm/views.hpp: kernel, particle or node, quantity), kNoFault
+  /// when every adjoint stayed finite.  Throws InputError when a particle's
+  /// material model has no adjoint (M::kHasAdjoint false), naming the model.
+  virtual std::uint64_t adjoint_substep(const SubstepParams<Real, D>& params) = 0;
+  /// Parameter, mass and wall-friction gradients accumulated since zero_adjoint
+  /// (per_material summed on the host, in particle order).
+  virtual void download_parameter_gradients(ParameterGradients<Real, D>& g) const = 0;
+  /// dL/d(external force on each particle) of the last adjoint_substep.
+  virtual void download_force_adjoint(std::vector<Vec<Real, D>>& adj_f) const = 0;
 };
 
 template <class Real, int D>

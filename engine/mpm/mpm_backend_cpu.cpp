@@ -3,6 +3,7 @@
 #include <thrust/system/omp/execution_policy.h>
 
 #include "engine/mpm/cpu_p2g.hpp"
+#include "engine/mpm/cpu_scatter.hpp"
 #include "engine/mpm/mpm_backend_impl.hpp"
 
 namespace pl {
@@ -13,6 +14,9 @@ struct CpuExec {
   static auto policy() { return thrust::omp::par; }
   template <class Real, int D>
   using P2GRunner = CpuP2G<Real, D>;
+  using ScatterAccumulate = PlainAccumulate;  // private per-thread buffers (cpu_scatter.hpp)
+  template <class Real, int D>
+  using AdjointRunner = CpuAdjointRunner<Real, D>;
 };
 
 template <class Real, int D>

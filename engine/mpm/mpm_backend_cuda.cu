@@ -20,6 +20,18 @@ struct CudaExec {
       parallel_for<CudaExec>(n, P2G<Real, D, AtomicAccumulate>{particles, grid, materials, dt});
     }
   };
+
+  /// The backward pass's scatters (dL/d grid velocity, wall friction) are atomics too.
+  using ScatterAccumulate = AtomicAccumulate;
+  template <class Real, int D>
+  struct AdjointRunner {
+    void g2p(std::size_t n, std::size_t /*num_nodes*/, const AdjG2P<Real, D, AtomicAccumulate>& kernel) {
+      parallel_for<CudaExec>(n, kernel);
+    }
+    void grid_update(std::size_t num_nodes, const AdjGridUpdate<Real, D, AtomicAccumulate>& kernel) {
+      parallel_for<CudaExec>(num_nodes, kernel);
+    }
+  };
 };
 
 template <class Real, int D>

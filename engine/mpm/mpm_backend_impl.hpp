@@ -3,15 +3,25 @@
 //   template <class T> using Vector = ...;   // thrust::host_vector or device_vector
 //   static auto policy();                    // thrust::omp::par or thrust::cuda::par
 //   template <class Real, int D> using P2GRunner = ...;  // how P2G scatters (see cpu_p2g.hpp)
+//   using ScatterAccumulate = ...;           // Plain (CPU, private buffers) or Atomic (CUDA)
+//   template <class Real, int D> using AdjointRunner = ...;  // how AdjG2P / AdjGridUpdate
+//       scatter: g2p(n, num_nodes, kernel), grid_update(num_nodes, kernel) (cpu_scatter.hpp)
 // Included only by mpm_backend_cpu.cpp and mpm_backend_cuda.cu, which
 // instantiate it; everything here is orchestration, the physics is in kernels/mpm.
 #pragma once
 
 #include <thrust/copy.h>
 #include <thrust/fill.h>
+#include <thrust/functional.h>
+#include <thrust/transform.h>
 
+#include <stdexcept>
+#include <string>
+
+#include "engine/core/error.hpp"
 #include "engine/core/parallel.hpp"
 #include "engine/mpm/mpm_backend.hpp"
+#include "kernels/mpm/constitutive.hpp"
 #include "kernels/mpm/g2p.hpp"
 #include "kernels/mpm/grid_update.hpp"
 #include "kernels/mpm/p2g.hpp"
@@ -42,6 +52,18 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   }
 
   void upload(const ParticleSet<Real, D>& p, const std::vector<MaterialSlot<Real>>& materials) override {
+    host_material_ = p.material;
+    num_materials_ = materials.size();
+    // Which models a backward pass would go through (host-side, once per upload).
+    missing_adjoint_.clear();
+    std::vector<bool> used(materials.size(), false);
+    for (int m : p.material)
+      if (m >= 0 && std::size_t(m) < used.size()) used[m] = true;
+    for (std::size_t m = 0; m < materials.size() && missing_adjoint_.empty(); ++m)
+      if (used[m] && !model_has_adjoint(materials[m].model_id)) {
+        missing_adjoint_ = "model id " + std::to_string(materials[m].model_id);  // unless it has a name
+        materials::visit_model(materials[m].model_id, [&](auto model) { missing_adjoint_ = decltype(model)::kName; });
+      }
     assign(x_, p.x);
     assign(v_, p.v);
     assign(F_, p.F);
@@ -85,6 +107,147 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     fetch(grid_velocity_, velocity);
   }
 
+  // ---- differentiation -------------------------------------------------------------
+
+  std::size_t state_bytes() const override {
+    return x_.size() * (2 * sizeof(Vec<Real, D>) + 2 * sizeof(Mat<Real, D>) + sizeof(Real));
+  }
+
+  int save_state() override {
+    slots_.emplace_back();
+    save_into(slots_.back());
+    return int(slots_.size()) - 1;
+  }
+  void save_state(int slot) override { save_into(slot_at(slot, "save_state")); }
+  void load_state(int slot) override {
+    StateBuffers& s = slot_at(slot, "load_state");
+    if (s.x.size() != x_.size())
+      throw std::invalid_argument("load_state: slot " + std::to_string(slot) + " holds " + std::to_string(s.x.size()) +
+                                  " particles, the backend has " + std::to_string(x_.size()));
+    x_ = s.x;
+    v_ = s.v;
+    F_ = s.F;
+    C_ = s.C;
+    plastic_ = s.plastic;
+  }
+  void free_states() override { std::vector<StateBuffers>().swap(slots_); }
+
+  void zero_adjoint() override {
+    ensure_adjoint_buffers();
+    zero_state(adj_);
+    thrust::fill(Exec::policy(), adj_params_.begin(), adj_params_.end(), Real(0));
+    thrust::fill(Exec::policy(), adj_mass_.begin(), adj_mass_.end(), Real(0));
+    thrust::fill(Exec::policy(), adj_force_.begin(), adj_force_.end(), Vec<Real, D>::zero());
+    thrust::fill(Exec::policy(), adj_friction_.begin(), adj_friction_.end(), Real(0));
+  }
+
+  void add_state_adjoint(const ParticleAdjoint<Real, D>& a) override {
+    ensure_adjoint_buffers();
+    add_into(adj_.x, a.x, "x");
+    add_into(adj_.v, a.v, "v");
+    add_into(adj_.F, a.F, "F");
+    add_into(adj_.C, a.C, "C");
+    add_into(adj_.plastic, a.plastic, "plastic");
+  }
+
+  void set_state_adjoint(const ParticleAdjoint<Real, D>& a) override {
+    ensure_adjoint_buffers();
+    zero_state(adj_);
+    add_state_adjoint(a);
+  }
+
+  void set_forces(const std::vector<Vec<Real, D>>& forces) override {
+    if (!forces.empty() && forces.size() != x_.size())
+      throw InputError("set_forces: got " + std::to_string(forces.size()) + " forces for " +
+                       std::to_string(x_.size()) + " particles");
+    assign(force_, forces);
+  }
+
+  void download_state_adjoint(ParticleAdjoint<Real, D>& a) const override {
+    if (adj_.x.size() != x_.size()) {
+      a.resize(x_.size());
+      return;
+    }
+    fetch(adj_.x, a.x);
+    fetch(adj_.v, a.v);
+    fetch(adj_.F, a.F);
+    fetch(adj_.C, a.C);
+    fetch(adj_.plastic, a.plastic);
+  }
+
+  std::uint64_t adjoint_substep(const SubstepParams<Real, D>& params) override {
+    if (!missing_adjoint_.empty())
+      throw InputError("backward pass: material model '" + missing_adjoint_ +
+                       "' has no adjoint (kHasAdjoint is false), so gradients through it are not available");
+    ensure_adjoint_buffers();
+    const std::size_t n = x_.size(), nodes = shape_.num_nodes();
+    const ParticleView<Real, D> particles = particle_view();
+    const GridView<Real, D> grid = grid_view();
+    const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
+
+    // Recompute the forward grid of this substep from s_n (bit-identical to
+    // the forward's on the CPU: same kernels, same fixed summation order).
+    thrust::fill(Exec::policy(), grid_momentum_.begin(), grid_momentum_.end(), Vec<Real, D>::zero());
+    thrust::fill(Exec::policy(), grid_mass_.begin(), grid_mass_.end(), Real(0));
+    p2g_(n, particles, grid, nodes, materials, params.dt);
+    parallel_for<Exec>(nodes, GridUpdate<Real, D>{grid, params.walls, params.gravity, params.dt, params.velocity_scale});
+
+    zero_state(adj_next_);
+    thrust::fill(Exec::policy(), adj_grid_velocity_.begin(), adj_grid_velocity_.end(), Vec<Real, D>::zero());
+    thrust::fill(Exec::policy(), adj_grid_momentum_.begin(), adj_grid_momentum_.end(), Vec<Real, D>::zero());
+    thrust::fill(Exec::policy(), adj_grid_mass_.begin(), adj_grid_mass_.end(), Real(0));
+    thrust::fill(Exec::policy(), adj_force_.begin(), adj_force_.end(), Vec<Real, D>::zero());
+    thrust::fill(Exec::policy(), fault_.begin(), fault_.end(), kNoFault);
+    std::uint64_t* fault = thrust::raw_pointer_cast(fault_.data());
+    Real* adj_params = thrust::raw_pointer_cast(adj_params_.data());
+    const GridAdjointView<Real, D> adj_grid{thrust::raw_pointer_cast(adj_grid_velocity_.data()),
+                                            thrust::raw_pointer_cast(adj_grid_momentum_.data()),
+                                            thrust::raw_pointer_cast(adj_grid_mass_.data())};
+    using Acc = typename Exec::ScatterAccumulate;
+
+    adjoint_.g2p(n, nodes,
+                 AdjG2P<Real, D, Acc>{particles, grid, materials, params.dt, adjoint_view(adj_), adjoint_view(adj_next_),
+                                      adj_grid.velocity, adj_params, fault});
+    adjoint_.grid_update(nodes, AdjGridUpdate<Real, D, Acc>{grid, adj_grid, params.walls, params.gravity, params.dt,
+                                                            params.velocity_scale,
+                                                            thrust::raw_pointer_cast(adj_friction_.data()), fault});
+    parallel_for<Exec>(n, AdjP2G<Real, D>{particles, grid, adj_grid, materials, params.dt, adjoint_view(adj_next_),
+                                          adj_params, thrust::raw_pointer_cast(adj_mass_.data()),
+                                          thrust::raw_pointer_cast(adj_force_.data()), fault});
+    swap_state(adj_, adj_next_);  // the buffers now hold dL/ds_n
+    std::uint64_t result = fault_[0];
+    return result;
+  }
+
+  void download_parameter_gradients(ParameterGradients<Real, D>& g) const override {
+    const std::size_t n = x_.size();
+    std::vector<Real> flat, mass, friction;
+    fetch(adj_params_, flat);
+    fetch(adj_mass_, mass);
+    fetch(adj_friction_, friction);
+    flat.resize(n * materials::kMaxParams, Real(0));  // zeros if never allocated
+    mass.resize(n, Real(0));
+    friction.resize(2 * D, Real(0));
+    std::array<Real, materials::kMaxParams> zero{};
+    g.per_particle.assign(n, zero);
+    g.per_material.assign(num_materials_, zero);
+    for (std::size_t p = 0; p < n; ++p)
+      for (int k = 0; k < materials::kMaxParams; ++k) {
+        const Real value = flat[p * materials::kMaxParams + k];
+        g.per_particle[p][k] = value;
+        g.per_material[host_material_[p]][k] += value;  // particle order: deterministic
+      }
+    g.mass = std::move(mass);
+    g.wall_friction.assign(1, {});
+    for (int a = 0; a < D; ++a)
+      for (int side = 0; side < 2; ++side) g.wall_friction[0][a][side] = friction[2 * a + side];
+  }
+
+  void download_force_adjoint(std::vector<Vec<Real, D>>& adj_f) const override {
+    fetch(adj_force_, adj_f);
+    adj_f.resize(x_.size(), Vec<Real, D>::zero());
+  }
+
  private:
   template <class T>
   static void assign(Vector<T>& dst, const std::vector<T>& src) {
@@ -95,6 +258,80 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   static void fetch(const Vector<T>& src, std::vector<T>& dst) {
     dst.resize(src.size());
     if (!dst.empty()) thrust::copy(src.begin(), src.end(), dst.begin());
+  }
+
+  struct StateBuffers {
+    Vector<Vec<Real, D>> x, v;
+    Vector<Mat<Real, D>> F, C;
+    Vector<Real> plastic;
+  };
+  StateBuffers& slot_at(int slot, const char* what) {
+    if (slot < 0 || std::size_t(slot) >= slots_.size())
+      throw std::out_of_range(std::string(what) + ": no state slot " + std::to_string(slot) + " (" +
+                              std::to_string(slots_.size()) + " saved)");
+    return slots_[std::size_t(slot)];
+  }
+  void save_into(StateBuffers& dst) const {
+    dst.x = x_;
+    dst.v = v_;
+    dst.F = F_;
+    dst.C = C_;
+    dst.plastic = plastic_;
+  }
+
+  static void zero_state(StateBuffers& s) {
+    thrust::fill(Exec::policy(), s.x.begin(), s.x.end(), Vec<Real, D>::zero());
+    thrust::fill(Exec::policy(), s.v.begin(), s.v.end(), Vec<Real, D>::zero());
+    thrust::fill(Exec::policy(), s.F.begin(), s.F.end(), Mat<Real, D>::zero());
+    thrust::fill(Exec::policy(), s.C.begin(), s.C.end(), Mat<Real, D>::zero());
+    thrust::fill(Exec::policy(), s.plastic.begin(), s.plastic.end(), Real(0));
+  }
+  static void resize_state(StateBuffers& s, std::size_t n) {  // to n zeros
+    s.x.clear(), s.v.clear(), s.F.clear(), s.C.clear(), s.plastic.clear();
+    s.x.resize(n, Vec<Real, D>::zero());
+    s.v.resize(n, Vec<Real, D>::zero());
+    s.F.resize(n, Mat<Real, D>::zero());
+    s.C.resize(n, Mat<Real, D>::zero());
+    s.plastic.resize(n, Real(0));
+  }
+  static void swap_state(StateBuffers& a, StateBuffers& b) {
+    a.x.swap(b.x);
+    a.v.swap(b.v);
+    a.F.swap(b.F);
+    a.C.swap(b.C);
+    a.plastic.swap(b.plastic);
+  }
+  static ParticleAdjointView<Real, D> adjoint_view(StateBuffers& s) {
+    return {thrust::raw_pointer_cast(s.x.data()), thrust::raw_pointer_cast(s.v.data()),
+            thrust::raw_pointer_cast(s.F.data()), thrust::raw_pointer_cast(s.C.data()),
+            thrust::raw_pointer_cast(s.plastic.data())};
+  }
+
+  /// Sizes the adjoint buffers for the uploaded particles (zero-filled when
+  /// they change size); nothing is allocated for forward-only runs.
+  void ensure_adjoint_buffers() {
+    const std::size_t n = x_.size(), nodes = shape_.num_nodes();
+    if (adj_.x.size() != n || adj_grid_mass_.size() != nodes) {
+      resize_state(adj_, n);
+      resize_state(adj_next_, n);
+      adj_params_.assign(n * materials::kMaxParams, Real(0));
+      adj_mass_.assign(n, Real(0));
+      adj_force_.assign(n, Vec<Real, D>::zero());
+      adj_friction_.assign(2 * D, Real(0));
+      adj_grid_velocity_.assign(nodes, Vec<Real, D>::zero());
+      adj_grid_momentum_.assign(nodes, Vec<Real, D>::zero());
+      adj_grid_mass_.assign(nodes, Real(0));
+    }
+  }
+
+  template <class T>
+  void add_into(Vector<T>& dst, const std::vector<T>& src, const char* name) {
+    if (src.empty()) return;
+    if (src.size() != dst.size())
+      throw std::invalid_argument(std::string("add_state_adjoint: '") + name + "' has " + std::to_string(src.size()) +
+                                  " entries, expected " + std::to_string(dst.size()) + " (one per particle) or 0");
+    Vector<T> tmp(src.begin(), src.end());
+    thrust::transform(Exec::policy(), dst.begin(), dst.end(), tmp.begin(), dst.begin(), thrust::plus<T>());
   }
 
   ParticleView<Real, D> particle_view() {
@@ -133,6 +370,20 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   Vector<Vec<Real, D>> grid_momentum_, grid_velocity_;
   Vector<Real> grid_mass_;
   Vector<std::uint64_t> fault_;
+
+  // Differentiation: saved states, adjoint buffers (allocated on first use).
+  std::vector<StateBuffers> slots_;
+  StateBuffers adj_, adj_next_;  // dL/ds of the current step; scratch for the previous (swapped)
+  Vector<Real> adj_params_;      // n x kMaxParams
+  Vector<Real> adj_mass_;
+  Vector<Vec<Real, D>> adj_force_;
+  Vector<Real> adj_friction_;    // 2 D, [axis * 2 + side]
+  Vector<Vec<Real, D>> adj_grid_velocity_, adj_grid_momentum_;
+  Vector<Real> adj_grid_mass_;
+  typename Exec::template AdjointRunner<Real, D> adjoint_;
+  std::vector<int> host_material_;
+  std::size_t num_materials_ = 0;
+  std::string missing_adjoint_;  // name of a used model without adjoints, "" if none
 };
 
 }  // namespace pl

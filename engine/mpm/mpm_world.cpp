@@ -21,17 +21,6 @@ const char* fault_quantity(std::uint64_t fault) {
   }
 }
 
-const char* adjoint_fault_quantity(std::uint64_t fault) {
-  switch (fault) {
-    case kFaultPositionNotFinite: return "the gradient with respect to its position is not finite (NaN/Inf)";
-    case kFaultVelocityNotFinite: return "the gradient with respect to its velocity is not finite (NaN/Inf)";
-    case kFaultDeformationNotFinite:
-      return "the gradient with respect to its deformation gradient F or affine velocity C is not finite (NaN/Inf)";
-    case kFaultPlasticNotFinite: return "the gradient with respect to its plastic state is not finite (NaN/Inf)";
-    default: return "a gradient is not finite (NaN/Inf)";
-  }
-}
-
 template <class Real, int D>
 GridShape<Real, D> grid_shape(const MpmSettings<D>& s) {
   GridShape<Real, D> g;
@@ -217,17 +206,17 @@ std::string MpmWorld<Real, D>::describe_fault(std::uint64_t key, long step) cons
 
 template <class Real, int D>
 std::string MpmWorld<Real, D>::describe_adjoint_fault(std::uint64_t key, long step) const {
-  const std::size_t particle = std::size_t(key >> 3);
   const auto& p = particles();
   std::ostringstream os;
   os << context_ << ": backward pass stopped in the adjoint of step " << step + 1 << " (t = " << (step + 1) * settings_.dt
-     << " s; kernels AdjG2P, AdjGridUpdate, AdjP2G): ";
-  if (particle < p.size()) {
-    const BodyInfo& body = bodies_[p.body[particle]];
+     << " s): ";
+  const std::size_t index = adjoint_key_index(key);
+  if (adjoint_key_kernel(key) != kAdjKernelGridUpdate && index < p.size()) {
+    const BodyInfo& body = bodies_[p.body[index]];
     os << "body '" << body.name << "' (material '" << materials_[body.material].label << "'), particle "
-       << particle - body.first << " of " << body.count << ": ";
+       << index - body.first << " of " << body.count << "; ";
   }
-  os << adjoint_fault_quantity(key & 7u)
+  os << describe_adjoint_key(key)
      << ". A loss that is not differentiable there, or a forward step near instability, usually causes this";
   return os.str();
 }

@@ -86,6 +86,7 @@ class MpmWorld {
   long step_count() const { return step_count_; }
   double time() const { return step_count_ * settings_.dt; }
   Backend backend() const { return backend_kind_; }
+  MpmBackend<Real, D>& mpm_backend() { upload_if_dirty(); host_stale_ = true; return *backend_; }  // for engine/diff: pending host edits uploaded first; particles() re-reads the backend after
 
  private:
   void upload_if_dirty();

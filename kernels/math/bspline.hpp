@@ -40,13 +40,46 @@ struct QuadraticStencil {
     for (int a = 0; a < D; ++a) r *= w[off[a]][a];
     return r;
   }
+  /// d w_k / d fx of the 1D weights above (the quadratic B-spline's first
+  /// derivative, course notes eq. (123) differentiated piece by piece):
+  ///   w0' = fx - 1.5,  w1' = -2 (fx - 1),  w2' = fx - 0.5.
+  /// The spline is C1, so the derivative is continuous across cell changes
+  /// (where base jumps and fx jumps by one, the matching pieces agree).
+  PL_HD PL_INLINE static Real dweight_1d(int k, Real f) {
+    return k == 0 ? f - Real(1.5) : (k == 1 ? Real(-2) * (f - Real(1)) : f - Real(0.5));
+  }
+  /// Gradient of weight(off) with respect to the grid-space position
+  /// xg = x inv_dx of at() (kernels call at(to_grid(x), 1); multiply by the
+  /// grid's inv_dx for d w / d x):  d w / d xg_a = w'_a prod_{b != a} w_b.
+  /// base is piecewise constant, so d fx / d xg = I.
+  PL_HD PL_INLINE Vec<Real, D> weight_gradient(const int (&off)[D]) const {
+    Vec<Real, D> g;
+    for (int a = 0; a < D; ++a) {
+      Real r = dweight_1d(off[a], fx[a]);
+      for (int b = 0; b < D; ++b)
+        if (b != a) r *= w[off[b]][b];
+      g[a] = r;
+    }
+    return g;
+  }
   /// Vector from the particle to the node at stencil offset `off`, in cells.
+  /// Its derivative with respect to the particle position is -I (base fixed).
   PL_HD PL_INLINE Vec<Real, D> node_offset_cells(const int (&off)[D]) const {
     Vec<Real, D> d;
     for (int a = 0; a < D; ++a) d[a] = Real(off[a]) - fx[a];
     return d;
   }
 };
+
+/// Put after a stencil lambda's parameter list: `[&](const int(&off)[D]) PL_STENCIL_INLINE {...}`.
+/// g++ leaves large lambdas out of line, so their captures are reloaded through
+/// memory on every node; the adjoint kernels ran ~1.6x slower that way on the
+/// CPU.  nvcc inlines device lambdas on its own.
+#if defined(__CUDACC__)
+#define PL_STENCIL_INLINE
+#else
+#define PL_STENCIL_INLINE __attribute__((always_inline))
+#endif
 
 /// Visits the 3^D stencil offsets in a fixed order (deterministic traversal).
 template <int D, class F>

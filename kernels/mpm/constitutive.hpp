@@ -34,4 +34,52 @@ PL_HD PL_INLINE void plastic_projection(const MaterialSlot<Real>& slot, Mat<Real
   });
 }
 
+// ---- adjoints (accumulating VJPs; materials/model_base.hpp "Adjoints") -----------
+// Only models with M::kHasAdjoint are differentiated; for the others these do
+// nothing, and the backend refuses (on the host, naming the model) to run a
+// backward pass through a world that uses one, rather than return a wrong
+// gradient.
+
+/// Whether the model with this id has adjoints (host and device).
+PL_HD PL_INLINE bool model_has_adjoint(int model_id) {
+  bool has = false;
+  materials::visit_model(model_id, [&](auto model) { has = decltype(model)::kHasAdjoint; });
+  return has;
+}
+
+/// VJP of kirchhoff_stress.  tau = P F^T + tau_v(F, G), so with A = adj_tau:
+///   adj_P = A F,   adj_F += A^T P   (the F^T factor),  then the model's
+///   adj_first_piola(adj_P) and adj_viscous_kirchhoff(A) add their F, plastic,
+///   grad_v and parameter terms.
+template <class Real, int D>
+PL_HD PL_INLINE void adj_kirchhoff_stress(const MaterialSlot<Real>& slot, const Mat<Real, D>& F, Real plastic,
+                                          const Mat<Real, D>& grad_v, const Mat<Real, D>& adj_tau,
+                                          Mat<Real, D>& adj_F, Real& adj_plastic, Mat<Real, D>& adj_grad_v,
+                                          Real* adj_params) {
+  materials::visit_model(slot.model_id, [&](auto model) {
+    using M = decltype(model);
+    if constexpr (M::kHasAdjoint) {
+      const Mat<Real, D> P = M::template first_piola<Real, D>(slot.params, F, plastic);
+      adj_F += transpose(adj_tau) * P;
+      M::template adj_first_piola<Real, D>(slot.params, F, plastic, adj_tau * F, adj_F, adj_params, adj_plastic);
+      M::template adj_viscous_kirchhoff<Real, D>(slot.params, F, grad_v, adj_tau, adj_F, adj_grad_v, adj_params);
+    }
+  });
+}
+
+/// VJP of plastic_projection: (F_out, plastic_out) = project(F_trial, plastic_in).
+template <class Real, int D>
+PL_HD PL_INLINE void adj_plastic_projection(const MaterialSlot<Real>& slot, const Mat<Real, D>& F_trial,
+                                            Real plastic_in, Real dt, const Mat<Real, D>& adj_F_out,
+                                            Real adj_plastic_out, Mat<Real, D>& adj_F_trial, Real& adj_plastic_in,
+                                            Real* adj_params) {
+  materials::visit_model(slot.model_id, [&](auto model) {
+    using M = decltype(model);
+    if constexpr (M::kHasAdjoint) {
+      M::template adj_project<Real, D>(slot.params, F_trial, plastic_in, dt, adj_F_out, adj_plastic_out, adj_F_trial,
+                                       adj_plastic_in, adj_params);
+    }
+  });
+}
+
 }  // namespace pl

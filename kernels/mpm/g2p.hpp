@@ -71,4 +71,92 @@ struct G2P {
   }
 };
 
+/// Adjoint of G2P, one particle per call.  Reads dL/ds_{n+1} (adj_in) and
+/// ACCUMULATES dL/ds_n (adj_out: x, F, plastic; G2P does not read v_n or C_n),
+/// dL/d(grid velocity) (scattered through `Accumulate`: atomics on the GPU,
+/// per-thread private grids on the CPU) and the particle's row of the
+/// parameter gradient (through the model's adj_project).
+///
+/// Source: the chain rule through the forward above (Hu et al. 2018, MLS-MPM,
+/// eq. (17)-(18); the same adjoint DiffTaichi / ChainQueen (Hu et al. 2019)
+/// derive by autodiff).  With c = 4/dx^2, dpos_i = x_i - x_p, w_i = w(x_p):
+///   F_trial = (I + dt C') F_n;  (F', plastic') = project(F_trial, plastic_n)
+///   adj_F_trial, adj_plastic_n  <- adj_project(adj_F', adj_plastic')
+///   adj_F_n  += (I + dt C')^T adj_F_trial
+///   adj_C'    = adj_in.C + dt adj_F_trial F_n^T
+///   adj_v'    = adj_in.v + dt adj_in.x                  (x' = x_n + dt v')
+///   adj_v_i  += w_i adj_v' + c w_i adj_C' dpos_i
+///   adj_w_i   = adj_v'.v_i + c v_i.(adj_C' dpos_i)
+///   adj_x_n  += adj_in.x + sum_i [adj_w_i grad w_i - c w_i adj_C'^T v_i]   (d dpos / d x_p = -I)
+///             = adj_in.x + sum_i adj_w_i grad w_i - c adj_C'^T v'      (the last sum in closed form)
+/// The grid velocities are those of the grid update recomputed from s_n.
+template <class Real, int D, class Accumulate = AtomicAccumulate>
+struct AdjG2P {
+  ParticleView<Real, D> particles;  // s_n, read only
+  GridView<Real, D> grid;           // grid velocity recomputed from s_n
+  const MaterialSlot<Real>* materials;
+  Real dt;
+  ParticleAdjointView<Real, D> adj_in;   // dL/ds_{n+1}, read only
+  ParticleAdjointView<Real, D> adj_out;  // dL/ds_n, +=
+  Vec<Real, D>* adj_grid_velocity;       // +=, through Accumulate
+  Real* adj_params;                      // N x kMaxParams, row p +=
+  std::uint64_t* fault;                  // atomic-min of adjoint_fault_key
+
+  PL_HD void operator()(std::size_t p) const {
+    AdjointQuantity bad = kAdjQuantityX;
+    if (!particle_adjoint_finite(adj_in, p, bad)) {
+      atomic_min(fault, adjoint_fault_key(kAdjKernelG2P, p, bad));
+      return;
+    }
+    const Vec<Real, D> xg = grid.to_grid(particles.x[p]);
+    // The forward reported such a particle and kept its state: there is no
+    // substep through it to differentiate (adjoint_substep is only meaningful
+    // for a substep that ran without fault).
+    if (!grid.stencil_inside(xg)) return;
+    const auto stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
+    const Real c_scale = Real(4) * grid.inv_dx * grid.inv_dx;
+
+    // Recompute v' and C' (C' for F_trial; v' for the dpos term below).
+    Vec<Real, D> v_new = Vec<Real, D>::zero();
+    Mat<Real, D> C = Mat<Real, D>::zero();
+    for_each_stencil_offset<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
+      const Real w = stencil.weight(off);
+      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
+      const Vec<Real, D> vi = grid.velocity[grid.node_index(stencil.base, off)];
+      v_new += w * vi;
+      C += (w * c_scale) * outer(vi, dpos);
+    });
+    const Mat<Real, D>& F_n = particles.F[p];
+    const Mat<Real, D> step = Mat<Real, D>::identity() + dt * C;
+    const Mat<Real, D> F_trial = step * F_n;
+
+    Real* adj_p = adj_params + p * std::size_t(materials::kMaxParams);
+    Mat<Real, D> adj_F_trial = Mat<Real, D>::zero();
+    Real adj_plastic = Real(0);
+    adj_plastic_projection(materials[particles.material[p]], F_trial, particles.plastic[p], dt, adj_in.F[p],
+                           adj_in.plastic[p], adj_F_trial, adj_plastic, adj_p);
+    const Mat<Real, D> adj_C = adj_in.C[p] + dt * (adj_F_trial * transpose(F_n));
+    const Vec<Real, D> adj_v = adj_in.v[p] + dt * adj_in.x[p];
+    // The dpos term of adj_x summed over the stencil: sum_i c w_i adj_C'^T v_i = c adj_C'^T v'.
+    Vec<Real, D> adj_x = adj_in.x[p] - c_scale * (transpose(adj_C) * v_new);
+
+    for_each_stencil_offset<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
+      const Real w = stencil.weight(off);
+      const Vec<Real, D> grad_w = stencil.weight_gradient(off) * grid.inv_dx;
+      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
+      const std::size_t node = grid.node_index(stencil.base, off);
+      const Vec<Real, D> vi = grid.velocity[node];
+      const Vec<Real, D> adj_C_dpos = adj_C * dpos;
+      const Vec<Real, D> adj_vi = w * adj_v + (c_scale * w) * adj_C_dpos;
+      for (int a = 0; a < D; ++a) Accumulate::add(&adj_grid_velocity[node][a], adj_vi[a]);
+      const Real adj_w = dot(adj_v, vi) + c_scale * dot(vi, adj_C_dpos);
+      adj_x += adj_w * grad_w;
+    });
+
+    adj_out.x[p] += adj_x;
+    adj_out.F[p] += transpose(step) * adj_F_trial;
+    adj_out.plastic[p] += adj_plastic;
+  }
+};
+
 }  // namespace pl

@@ -54,4 +54,98 @@ struct P2G {
   }
 };
 
+/// Adjoint of P2G, one particle per call.  A gather: reads dL/d(grid momentum)
+/// and dL/d(grid mass) at the particle's stencil and ACCUMULATES into the
+/// particle's own entries only (no scatter, no atomics): dL/ds_n (x, v, F, C,
+/// plastic), its parameter-gradient row, dL/dmass and dL/dforce.
+///
+/// Source: chain rule through P2G above (Hu et al. 2018, eq. (29); the same
+/// adjoint as DiffTaichi / ChainQueen, Hu et al. 2019).  With
+/// q_i = mom + A dpos_i, mom = m v + dt f, A = k tau + m C, k = -dt V0 4/dx^2,
+/// and g_i = dL/d(mv)_i, h_i = dL/dm_i:
+///   adj_w_i   = g_i . q_i + h_i m
+///   adj_mom   = sum_i w_i g_i;     adj_A = sum_i w_i g_i dpos_i^T
+///   adj_x    += sum_i [adj_w_i grad w_i - w_i A^T g_i]        (d dpos / d x_p = -I)
+///             = sum_i adj_w_i grad w_i - A^T adj_mom
+///   adj_v    += m adj_mom;  adj_f += dt adj_mom
+///   adj_m    += adj_mom . v + adj_A : C + sum_i w_i h_i
+///   adj_C    += m adj_A;    adj_tau = k adj_A -> adj_kirchhoff_stress (F, plastic, C, params)
+template <class Real, int D>
+struct AdjP2G {
+  ParticleView<Real, D> particles;  // s_n, read only
+  GridView<Real, D> grid;
+  GridAdjointView<Real, D> adj_grid;  // momentum and mass adjoints, read only here
+  const MaterialSlot<Real>* materials;
+  Real dt;
+  ParticleAdjointView<Real, D> adj_out;  // dL/ds_n, +=
+  Real* adj_params;                      // N x kMaxParams, row p +=
+  Real* adj_mass;                        // +=
+  Vec<Real, D>* adj_force;               // +=
+  std::uint64_t* fault;                  // atomic-min of adjoint_fault_key (checks p's outputs)
+
+  PL_HD void operator()(std::size_t p) const {
+    const Vec<Real, D> xg = grid.to_grid(particles.x[p]);
+    if (!grid.stencil_inside(xg)) return;  // skipped by the forward P2G too
+    const auto stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
+
+    const MaterialSlot<Real>& slot = materials[particles.material[p]];
+    const Mat<Real, D>& F = particles.F[p];
+    const Mat<Real, D>& C = particles.C[p];
+    const Vec<Real, D>& v = particles.v[p];
+    const Real m = particles.mass[p];
+    const Real plastic = particles.plastic[p];
+    const Real k = -dt * particles.volume[p] * Real(4) * grid.inv_dx * grid.inv_dx;
+    const Mat<Real, D> affine = k * kirchhoff_stress(slot, F, plastic, C) + m * C;
+    Vec<Real, D> momentum = m * v;
+    if (particles.force) momentum += dt * particles.force[p];
+
+    Vec<Real, D> adj_momentum = Vec<Real, D>::zero();
+    Mat<Real, D> adj_affine = Mat<Real, D>::zero();
+    Vec<Real, D> adj_x = Vec<Real, D>::zero();
+    Real adj_m = Real(0);
+    for_each_stencil_offset<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
+      const Real w = stencil.weight(off);
+      const Vec<Real, D> grad_w = stencil.weight_gradient(off) * grid.inv_dx;
+      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
+      const std::size_t node = grid.node_index(stencil.base, off);
+      const Vec<Real, D> g = adj_grid.momentum[node];
+      const Real h = adj_grid.mass[node];
+      const Real adj_w = dot(g, momentum + affine * dpos) + h * m;
+      adj_momentum += w * g;
+      adj_affine += w * outer(g, dpos);
+      adj_m += w * h;
+      adj_x += adj_w * grad_w;
+    });
+    adj_x -= transpose(affine) * adj_momentum;  // sum_i w_i A^T g_i, in closed form
+
+    adj_m += dot(adj_momentum, v) + ddot(adj_affine, C);
+    Mat<Real, D> adj_C = m * adj_affine;
+    Mat<Real, D> adj_F = Mat<Real, D>::zero();
+    Real adj_plastic = Real(0);
+    Real* adj_p = adj_params + p * std::size_t(materials::kMaxParams);
+    adj_kirchhoff_stress(slot, F, plastic, C, k * adj_affine, adj_F, adj_plastic, adj_C, adj_p);
+
+    adj_out.x[p] += adj_x;
+    adj_out.v[p] += m * adj_momentum;
+    adj_out.F[p] += adj_F;
+    adj_out.C[p] += adj_C;
+    adj_out.plastic[p] += adj_plastic;
+    adj_mass[p] += adj_m;
+    adj_force[p] += dt * adj_momentum;
+
+    AdjointQuantity bad = kAdjQuantityX;
+    bool ok = particle_adjoint_finite(adj_out, p, bad);
+    if (ok) {
+      for (int i = 0; i < materials::kMaxParams; ++i)
+        if (!isfinite(adj_p[i])) {
+          bad = kAdjQuantityParams;
+          ok = false;
+        }
+    }
+    if (ok && !isfinite(adj_mass[p])) bad = kAdjQuantityMass, ok = false;
+    if (ok && !all_finite(adj_force[p])) bad = kAdjQuantityForce, ok = false;
+    if (!ok) atomic_min(fault, adjoint_fault_key(kAdjKernelP2G, p, bad));
+  }
+};
+
 }  // namespace pl

@@ -1,0 +1,84 @@
+// Scatter-adds of the backward pass on the CPU without atomics.
+//
+// The same scheme as the forward P2G (cpu_p2g.hpp), for one scatter target:
+// thread 0 adds into the shared target and every other thread into a private
+// zeroed copy, each over a static contiguous chunk of [0, n) sized by the team
+// OpenMP actually granted; the copies are then added to the target entry by
+// entry in thread order.  The kernel body is the one the GPU runs (only its
+// Accumulate policy differs: PlainAccumulate here, atomics there).
+//
+// Determinism guarantee: for a given OpenMP thread count every sum is taken in
+// a fixed order, so CPU gradients are bit-for-bit identical run to run; across
+// thread counts they agree to round-off (the order of the sums differs).
+#pragma once
+
+#include <omp.h>
+
+#include <vector>
+
+#include "kernels/mpm/g2p.hpp"
+#include "kernels/mpm/grid_update.hpp"
+
+namespace pl {
+
+template <class T>
+class CpuPrivateScatter {
+ public:
+  /// Runs kernel(i) for i in [0, n).  The kernel adds into `target` (`count`
+  /// entries; the caller zeroes it or lets it accumulate); retarget(kernel,
+  /// buffer) must return a copy of the kernel that adds into `buffer` instead.
+  template <class Kernel, class Retarget>
+  void run(std::size_t n, const Kernel& kernel, T* target, std::size_t count, const Retarget& retarget) {
+    const int threads = omp_get_max_threads();
+    if (threads == 1) {
+      for (std::size_t i = 0; i < n; ++i) kernel(i);
+      return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+      const int team = omp_get_num_threads();  // may be fewer than asked
+#pragma omp single
+      copies_.resize(team - 1);  // implicit barrier
+      const int t = omp_get_thread_num();
+      if (t > 0) copies_[t - 1].assign(count, T{});
+      const Kernel mine = t > 0 ? retarget(kernel, copies_[t - 1].data()) : kernel;
+      const std::size_t begin = n * std::size_t(t) / std::size_t(team);
+      const std::size_t end = n * std::size_t(t + 1) / std::size_t(team);
+      for (std::size_t i = begin; i < end; ++i) mine(i);
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (std::size_t j = 0; j < count; ++j)
+        for (int k = 0; k < team - 1; ++k) target[j] += copies_[k][j];
+    }
+  }
+
+ private:
+  std::vector<std::vector<T>> copies_;  // one per extra thread, reused across calls
+};
+
+/// The CPU's AdjointRunner (see mpm_backend_impl.hpp): AdjG2P scatters
+/// dL/d(grid velocity) over particles, AdjGridUpdate the 2 D wall-friction
+/// gradients over nodes.  AdjP2G is a gather and needs no runner.
+template <class Real, int D>
+class CpuAdjointRunner {
+ public:
+  void g2p(std::size_t n, std::size_t num_nodes, const AdjG2P<Real, D, PlainAccumulate>& kernel) {
+    velocity_.run(n, kernel, kernel.adj_grid_velocity, num_nodes, [](AdjG2P<Real, D, PlainAccumulate> k, Vec<Real, D>* buf) {
+      k.adj_grid_velocity = buf;
+      return k;
+    });
+  }
+  void grid_update(std::size_t num_nodes, const AdjGridUpdate<Real, D, PlainAccumulate>& kernel) {
+    friction_.run(num_nodes, kernel, kernel.adj_friction, std::size_t(2 * D),
+                  [](AdjGridUpdate<Real, D, PlainAccumulate> k, Real* buf) {
+                    k.adj_friction = buf;
+                    return k;
+                  });
+  }
+
+ private:
+  CpuPrivateScatter<Vec<Real, D>> velocity_;
+  CpuPrivateScatter<Real> friction_;
+};
+
+}  // namespace pl
