@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libgtest-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  zlib1g-dev
+  zlib1g-dev python3
 )
 
 SUDO=""
@@ -27,6 +27,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 else
   echo "[install_deps] Debian packages already installed"
+fi
+
+# NumPy: the tests read Pliant's PLY and npz outputs back with it (an
+# independent reader).  pip first, as asked of developers; Debian 12's system
+# Python refuses pip installs (PEP 668), so fall back to its python3-numpy.
+if python3 -c 'import numpy' 2>/dev/null; then
+  echo "[install_deps] numpy already installed"
+elif python3 -m pip install --quiet numpy 2>/dev/null && python3 -c 'import numpy' 2>/dev/null; then
+  echo "[install_deps] installed numpy with pip"
+else
+  echo "[install_deps] installing python3-numpy (apt)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-numpy >/dev/null
 fi
 
 if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then

@@ -43,6 +43,7 @@ sc::SceneDesc load(const Args& a) {
   for (const auto& s : a.sets) doc.apply_override(s);
   if (a.frames) doc.apply_override("simulation.frames=" + std::to_string(*a.frames), "--frames " + std::to_string(*a.frames));
   if (!a.backend.empty()) doc.apply_override("simulation.backend=" + a.backend, "--backend " + a.backend);
+  if (a.preview) doc.apply_override("preview.enabled=true", "--preview");
   return doc.parse();
 }
 
@@ -66,6 +67,12 @@ void print_scene(std::ostream& os, const sc::SceneDesc& s, const sc::SceneSummar
   }
   for (const auto& b : sum.bodies)
     os << "body       " << b.name << ": " << b.particles << " particles of " << b.material << "\n";
+  std::string formats;
+  for (const auto& f : s.output.formats) formats += (formats.empty() ? "" : ", ") + f;
+  os << "output     " << formats << " every " << s.output.every_n_frames << " frame(s)\n";
+  if (s.preview.enabled)
+    os << "preview    " << s.preview.width << " x " << s.preview.height << " px every " << s.preview.every_n_frames
+       << " frame(s), color by " << sc::color_by_name(s.preview.color_by) << "\n";
 }
 
 int cmd_info() {
@@ -114,6 +121,18 @@ int cmd_validate(const Args& a) {
   return 0;
 }
 
+/// ffmpeg is optional: its absence or failure is reported, never an error of the run.
+void report_video(const pl::render::VideoResult& v, bool quiet) {
+  if (v.made) {
+    if (!quiet) std::cout << "video " << v.path << std::endl;
+  } else if (!v.ffmpeg_found) {
+    if (!quiet) std::cout << "ffmpeg not found; to make a video of the previews run:\n  " << v.command << std::endl;
+  } else {
+    std::cerr << "pliant: warning: could not make " << v.path << ": " << v.error << "\n  command: " << v.command
+              << "\n";
+  }
+}
+
 int cmd_run(const Args& a) {
   if (a.threads) pl::set_cpu_threads(*a.threads);
   const sc::SceneDesc scene = load(a);
@@ -146,9 +165,13 @@ int cmd_run(const Args& a) {
   try {
     const sc::RunResult r = sc::run_scene(scene, opt);
     if (tty && last_width) std::cout << "\n";
-    if (!a.quiet)
-      std::cout << "wrote " << r.frames_written << " frame" << (r.frames_written == 1 ? "" : "s") << " to "
-                << r.out_dir << " in " << fmt(r.wall_time_s, 3) << " s (" << r.run_json << ")" << std::endl;
+    if (!a.quiet) {
+      std::cout << "wrote " << r.frames_written << " frame" << (r.frames_written == 1 ? "" : "s");
+      if (r.previews_written) std::cout << " and " << r.previews_written << " preview image" << (r.previews_written == 1 ? "" : "s");
+      std::cout << " to " << r.out_dir << " in " << fmt(r.wall_time_s, 3) << " s (" << r.run_json << ")" << std::endl;
+      if (!r.npz_file.empty()) std::cout << "trajectory " << r.npz_file << std::endl;
+    }
+    if (r.previews_written > 0) report_video(sc::assemble_preview_video(scene, r), a.quiet);
   } catch (...) {
     if (tty && last_width) std::cout << "\n" << std::flush;
     throw;

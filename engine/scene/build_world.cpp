@@ -89,8 +89,14 @@ std::vector<std::array<double, D>> sample_body(const SceneDesc& scene, const Bod
     case ShapeType::Cylinder:
       return sample_cylinder<D>(head<D>(sh.center), sh.radius, sh.height, sh.axis, ss, ctx);
     case ShapeType::Mesh: {
-      TriangleMesh mesh = load_obj(sh.resolved_file);
-      validate_closed_manifold(mesh, sh.resolved_file);
+      TriangleMesh mesh;
+      try {
+        mesh = load_obj(sh.resolved_file);
+        validate_closed_manifold(mesh, sh.resolved_file);
+      } catch (const InputError& e) {
+        // The mesh code names the file; the user also needs the scene key that points at it.
+        throw InputError(scene.where("bodies." + body.name + ".shape.file") + ": " + e.what());
+      }
       MeshTransform t;
       t.scale = sh.scale;
       t.rotation_deg = sh.rotation_deg;

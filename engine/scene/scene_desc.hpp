@@ -13,7 +13,7 @@
 // template, which only appears when a world is built.
 //
 // Format version 1 has the sections version, description, simulation,
-// materials, bodies and output (docs/scene_format.md).  The sections tools,
+// materials, bodies, output and preview (docs/scene_format.md).  The sections tools,
 // controls, objective and optimizer are reserved for later versions and are
 // rejected by the loader with an explicit message.
 #pragma once
@@ -121,7 +121,37 @@ struct BodyDesc {
 struct OutputDesc {
   std::string dir;          // relative paths are relative to the working directory
   int every_n_frames = 1;   // frame f is written when f % every_n_frames == 0 (f = 0 is the initial state)
-  std::string format = "ply";
+  std::vector<std::string> formats = {"ply"};  // "ply" (frame_NNNNN.ply) and/or "npz" (trajectory.npz)
+  SourceLoc loc;
+
+  bool writes(const std::string& format) const;
+};
+
+/// What previews color particles by.
+enum class ColorBy { Material, Body, Speed, Plastic };
+const char* color_by_name(ColorBy c);
+
+/// A perspective camera (3D previews): engine/render/camera.hpp.
+struct CameraDesc {
+  std::array<double, 3> position{};  // [m]
+  std::array<double, 3> look_at{};   // [m]
+  std::array<double, 3> up{0, 1, 0};
+  double fov_deg = 40;               // vertical field of view [deg]
+};
+
+/// The `preview:` section: PNG images rendered in software during a run.
+/// The loader fills in every default, so the values here are the ones used.
+struct PreviewDesc {
+  bool enabled = false;
+  int every_n_frames = 1;            // frame f is rendered when f % every_n_frames == 0
+  int width = 640, height = 480;     // [pixels]; 2D: the height follows the domain's aspect unless given
+  CameraDesc camera;                 // 3D only
+  ColorBy color_by = ColorBy::Material;
+  std::string colormap = "viridis";  // for speed and plastic
+  bool fixed_range = false;          // false: the range grows with the values seen so far in the run
+  std::array<double, 2> range{};     // color scale [low, high] when fixed_range
+  double particle_radius = 0;        // [m]; 0 = 0.6 x each particle's spacing (volume^(1/dim))
+  std::array<double, 3> background{1, 1, 1};  // RGB in [0, 1]
   SourceLoc loc;
 };
 
@@ -141,6 +171,7 @@ struct SceneDesc {
   std::vector<MaterialEntry> materials;  // in file order; index = material id in the world
   std::vector<BodyDesc> bodies;          // in file order; index = body id in the world
   OutputDesc output;
+  PreviewDesc preview;
   std::vector<OverrideRecord> overrides;
   /// Where each value that was read came from, by key path ("simulation.dt",
   /// "bodies.cube.velocity", ...).  Defaults have no entry.

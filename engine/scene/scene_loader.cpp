@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "engine/core/error.hpp"
+#include "engine/render/camera.hpp"
+#include "engine/render/colormap.hpp"
 #include "engine/scene/sha256.hpp"
 #include "engine/scene/yaml_reader.hpp"
 
@@ -60,6 +62,20 @@ const char* shape_type_name(ShapeType t) {
   return "?";
 }
 
+const char* color_by_name(ColorBy c) {
+  switch (c) {
+    case ColorBy::Material: return "material";
+    case ColorBy::Body: return "body";
+    case ColorBy::Speed: return "speed";
+    case ColorBy::Plastic: return "plastic";
+  }
+  return "?";
+}
+
+bool OutputDesc::writes(const std::string& format) const {
+  return std::find(formats.begin(), formats.end(), format) != formats.end();
+}
+
 std::array<double, 3> SimulationDesc::domain_upper() const {
   std::array<double, 3> u{};
   for (int a = 0; a < dim; ++a) u[a] = origin[a] + cells[a] * dx;
@@ -91,7 +107,8 @@ std::vector<materials::MaterialDesc> SceneDesc::material_table() const {
 }
 
 const std::vector<std::string>& scene_sections() {
-  static const std::vector<std::string> s = {"version", "description", "simulation", "materials", "bodies", "output"};
+  static const std::vector<std::string> s = {"version",   "description", "simulation", "materials",
+                                             "bodies",    "output",      "preview"};
   return s;
 }
 
@@ -307,6 +324,7 @@ class Parser {
                     s);
     parse_bodies(r_.require(root, "", "bodies", "a mapping from body names to {material, shape, ...}"), s);
     parse_output(r_.find(root, "output"), s);
+    parse_preview(r_.find(root, "preview"), s);
     s.locations = r_.locations();
     return s;
   }
@@ -599,6 +617,9 @@ class Parser {
       const fs::path p(sh.file);
       sh.resolved_file = (p.is_absolute() ? p : fs::path(s.base_dir) / p).lexically_normal().string();
       std::error_code ec;
+      if (fs::is_directory(sh.resolved_file, ec))
+        r_.fail(file, path + ".file", "'" + sh.file + "' is a directory ('" + sh.resolved_file +
+                                          "'); expected an OBJ mesh file");
       if (!fs::is_regular_file(sh.resolved_file, ec))
         r_.fail(file, path + ".file",
                 "mesh file '" + sh.file + "' not found (looked for '" + sh.resolved_file +
@@ -654,7 +675,120 @@ class Parser {
     if (const YAML::Node n = r_.find(out, "dir"); n.IsDefined()) s.output.dir = r_.string(n, op + ".dir", "a directory");
     s.output.every_n_frames = int(integer_in(out, op, "every_n_frames", 1, false,
                                              "write every n-th frame, an integer >= 1", 1, 100000000));
-    if (const YAML::Node n = r_.find(out, "format"); n.IsDefined()) s.output.format = r_.choice(n, op + ".format", {"ply"});
+    if (const YAML::Node n = r_.find(out, "format"); n.IsDefined()) {
+      // One format or a list of them: `format: ply`, `format: [ply, npz]`.
+      const std::vector<std::string> known = {"ply", "npz"};
+      const std::string fp = op + ".format";
+      s.output.formats.clear();
+      if (n.IsSequence()) {
+        if (n.size() == 0) r_.fail(n, fp, "expected at least one of " + join(known) + ", got an empty list");
+        for (std::size_t i = 0; i < n.size(); ++i) {
+          const std::string f = r_.choice(n[i], fp, known);
+          if (s.output.writes(f)) r_.fail(n[i], fp, "format '" + f + "' is listed twice");
+          s.output.formats.push_back(f);
+        }
+      } else {
+        if (!n.IsScalar()) r_.fail(n, fp, "expected one of " + join(known) + " or a list of them, e.g. [ply, npz]");
+        s.output.formats.push_back(r_.choice(n, fp, known));
+      }
+    }
+  }
+
+  // --- preview -------------------------------------------------------------
+  void parse_preview(const YAML::Node& pv, SceneDesc& s) {
+    const std::string pp = "preview";
+    PreviewDesc& p = s.preview;
+    const SimulationDesc& sim = s.simulation;
+    p.loc = r_.locate(pv, pp);
+    const std::vector<std::string> keys = {"enabled", "every_n_frames", "width", "height", "camera", "color_by",
+                                           "colormap", "range", "particle_radius", "background"};
+    if (pv.IsDefined()) {
+      if (sim.dim == 2) {
+        std::vector<std::string> keys2d = keys;
+        keys2d.erase(std::find(keys2d.begin(), keys2d.end(), "camera"));
+        r_.check_map(pv, pp, keys2d, {"camera"},
+                     "2D previews show the whole domain (x to the right, y up); a camera applies to 3D scenes only");
+      } else {
+        r_.check_map(pv, pp, keys);
+      }
+      if (const YAML::Node n = r_.find(pv, "enabled"); n.IsDefined()) p.enabled = r_.boolean(n, pp + ".enabled");
+      p.every_n_frames = int(integer_in(pv, pp, "every_n_frames", 1, false,
+                                        "render every n-th frame, an integer >= 1", 1, 100000000));
+    }
+    // Image size: 3D 640 x 480; 2D 640 wide with the domain's aspect ratio.
+    constexpr long long kMinPixels = 16, kMaxPixels = 8192;
+    const std::string size_expectation = "a size in pixels, an integer in [16, 8192]";
+    const bool has_w = r_.has(pv, "width"), has_h = r_.has(pv, "height");
+    p.width = int(integer_in(pv, pp, "width", 640, false, size_expectation, kMinPixels, kMaxPixels));
+    p.height = int(integer_in(pv, pp, "height", 480, false, size_expectation, kMinPixels, kMaxPixels));
+    if (sim.dim == 2 && !(has_w && has_h)) {
+      const auto upper = sim.domain_upper();
+      const double aspect = (upper[1] - sim.origin[1]) / (upper[0] - sim.origin[0]);  // height / width
+      const auto pixels = [&](double v) {
+        return int(std::min<double>(kMaxPixels, std::max<double>(kMinPixels, std::round(v))));
+      };
+      if (has_h) p.width = pixels(p.height / aspect);
+      else p.height = pixels(p.width * aspect);
+    }
+    if (const YAML::Node n = r_.find(pv, "color_by"); n.IsDefined()) {
+      const std::string c = r_.choice(n, pp + ".color_by", {"material", "body", "speed", "plastic"});
+      p.color_by = c == "body" ? ColorBy::Body : c == "speed" ? ColorBy::Speed : c == "plastic" ? ColorBy::Plastic
+                                                                                               : ColorBy::Material;
+    }
+    if (const YAML::Node n = r_.find(pv, "colormap"); n.IsDefined())
+      p.colormap = r_.choice(n, pp + ".colormap", render::colormap_names());
+    if (const YAML::Node n = r_.find(pv, "range"); n.IsDefined()) {
+      const auto r = r_.vector(n, pp + ".range", 2, "");
+      if (!(r[1] > r[0])) r_.fail(n, pp + ".range", "expected [low, high] with high > low, got " + vec_str(r, 2));
+      p.fixed_range = true;
+      p.range = {r[0], r[1]};
+    }
+    p.particle_radius = number_in(pv, pp, "particle_radius", 0, false, "a splat radius > 0 [m]", positive);
+    if (const YAML::Node n = r_.find(pv, "background"); n.IsDefined()) {
+      p.background = r_.vector(n, pp + ".background", 3, "RGB, each in [0, 1]");
+      for (double c : p.background)
+        if (!(c >= 0 && c <= 1))
+          r_.fail(n, pp + ".background", "expected 3 numbers in [0, 1] (red, green, blue), got " + vec_str(p.background, 3));
+    }
+    if (sim.dim == 3) parse_camera(r_.find(pv, "camera"), s);
+  }
+
+  void parse_camera(const YAML::Node& cam, SceneDesc& s) {
+    const std::string cp = "preview.camera";
+    const SimulationDesc& sim = s.simulation;
+    CameraDesc& c = s.preview.camera;
+    // Defaults: up against gravity (its dominant axis; +y without gravity), looking
+    // at the domain's centre from a diagonal that fits the whole domain.
+    std::array<double, 3> up{0, 1, 0};
+    int k = -1;
+    for (int a = 0; a < 3; ++a)
+      if (sim.gravity[a] != 0 && (k < 0 || std::fabs(sim.gravity[a]) > std::fabs(sim.gravity[k]))) k = a;
+    if (k >= 0) up = {0, 0, 0}, up[k] = sim.gravity[k] < 0 ? 1 : -1;
+    if (cam.IsDefined()) {
+      r_.check_map(cam, cp, {"position", "look_at", "up", "fov_deg"});
+      if (const YAML::Node n = r_.find(cam, "up"); n.IsDefined()) up = r_.vector(n, cp + ".up", 3, "");
+      c.fov_deg = number_in(cam, cp, "fov_deg", 40, false, "a vertical field of view in (0, 180) [deg]",
+                            [](double v) { return v > 0 && v < 180; });
+    }
+    const render::CameraPose pose =
+        render::default_pose(sim.origin, sim.domain_upper(), up, c.fov_deg, s.preview.width, s.preview.height);
+    c.up = up;
+    c.look_at = pose.look_at;
+    c.position = pose.position;
+    if (!cam.IsDefined()) return;
+    const YAML::Node look = r_.find(cam, "look_at"), pos = r_.find(cam, "position");
+    if (look.IsDefined()) c.look_at = r_.vector(look, cp + ".look_at", 3, "m");
+    if (pos.IsDefined()) {
+      c.position = r_.vector(pos, cp + ".position", 3, "m");
+    } else if (look.IsDefined()) {
+      // Only look_at given: keep the default viewing direction and distance.
+      for (int a = 0; a < 3; ++a) c.position[a] = c.look_at[a] + (pose.position[a] - pose.look_at[a]);
+    }
+    try {
+      render::Camera::perspective(c.position, c.look_at, c.up, c.fov_deg, s.preview.width, s.preview.height, "");
+    } catch (const InputError& e) {
+      r_.fail(cam, cp, e.what());
+    }
   }
 
   std::vector<std::string> keys_of(const YAML::Node& map) const {

@@ -1,8 +1,13 @@
 #include "engine/scene/scene_runner.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <regex>
 #include <type_traits>
 
@@ -10,8 +15,11 @@
 
 #include "engine/core/backend.hpp"
 #include "engine/core/error.hpp"
+#include "engine/render/png_writer.hpp"
 #include "engine/scene/build_world.hpp"
 #include "engine/scene/frame_output.hpp"
+#include "engine/scene/preview_renderer.hpp"
+#include "engine/scene/trajectory_recorder.hpp"
 
 #ifndef PLIANT_VERSION
 #define PLIANT_VERSION "unknown"
@@ -54,15 +62,30 @@ std::string utc_now() {
   return buf;
 }
 
-/// Removes the frames of an earlier run (only in a directory that has its run.json).
-void clear_previous_frames(const fs::path& dir) {
+/// Removes the outputs of an earlier run (only in a directory that has its
+/// run.json): frames, previews, the trajectory and the video, and the
+/// temporary files a killed run left behind (when their writer is gone).
+/// Other files are the user's and stay.
+void clear_previous_outputs(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir / "run.json", ec)) return;
-  static const std::regex frame_name(R"(frame_\d{5,}\.ply)");
+  static const std::regex output_name(R"((frame_\d{5,}\.ply|preview_\d{5,}\.png|trajectory\.npz|preview\.mp4))");
+  static const std::regex temp_name(
+      R"((frame_\d{5,}\.ply|preview_\d{5,}\.png|trajectory\.npz|preview\.mp4|run\.json)\.tmp\.(\d+))");
+  std::vector<fs::path> doomed;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file(ec) && std::regex_match(name, frame_name)) fs::remove(entry.path(), ec);
+    if (!entry.is_regular_file(ec)) continue;
+    std::smatch m;
+    if (std::regex_match(name, output_name)) {
+      doomed.push_back(entry.path());
+    } else if (std::regex_match(name, m, temp_name)) {
+      // kill(pid, 0) fails with ESRCH once the writer is gone; a live one may be another run's.
+      const long pid = std::stol(m[2].str());
+      if (pid != long(::getpid()) && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) doomed.push_back(entry.path());
+    }
   }
+  for (const auto& p : doomed) fs::remove(p, ec);
 }
 
 struct RunRecord {
@@ -74,8 +97,10 @@ struct RunRecord {
   std::string error;
   int frames_simulated = 0;
   int frames_written = 0;
+  int previews_written = 0;
   double wall_time_s = 0;
   std::string last_file;
+  std::string npz_file;
 
   std::string json_text() const {
     nlohmann::ordered_json j;
@@ -108,8 +133,10 @@ struct RunRecord {
     j["frames_simulated"] = frames_simulated;
     j["frames_written"] = frames_written;
     j["every_n_frames"] = scene.output.every_n_frames;
-    j["format"] = scene.output.format;
+    j["format"] = scene.output.formats;
     if (!last_file.empty()) j["last_frame_file"] = last_file;
+    if (!npz_file.empty()) j["trajectory_file"] = npz_file;
+    j["previews_written"] = previews_written;
     j["wall_time_s"] = wall_time_s;
     return j.dump(2) + "\n";
   }
@@ -132,7 +159,18 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   if (ec || !fs::is_directory(dir))
     throw InputError(context(scene.output.loc, "output.dir") + ": cannot create the output directory '" +
                      result.out_dir + "'" + (ec ? ": " + ec.message() : std::string()));
-  clear_previous_frames(dir);
+  clear_previous_outputs(dir);
+
+  const bool write_ply = scene.output.writes("ply"), write_npz = scene.output.writes("npz");
+  std::optional<PreviewRenderer> preview;
+  if (scene.preview.enabled) preview.emplace(scene);
+  std::optional<TrajectoryRecorder> trajectory;
+  if (write_npz) {
+    std::vector<std::string> material_names, body_names;
+    for (const auto& m : scene.materials) material_names.push_back(m.label);
+    for (const auto& b : scene.bodies) body_names.push_back(b.name);
+    trajectory.emplace(D, std::move(material_names), std::move(body_names));
+  }
 
   RunRecord record(scene, summarize(scene, *world, stability));
   result.summary = record.summary;
@@ -141,20 +179,40 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   if (options.on_start) options.on_start(result.summary);
 
   const SimulationDesc& sim = scene.simulation;
-  const auto write_frame = [&](int frame) {
-    const fs::path file = dir / frame_file_name(frame);
-    std::vector<std::string> comments = {
-        "pliant " PLIANT_VERSION, "scene " + fs::path(scene.path).filename().string(),
-        "frame " + std::to_string(frame), "time " + std::to_string(world->time()) + " s"};
-    write_file_atomic(file.string(), encode_ply(world->particles(), comments));
-    result.files.push_back(file.string());
-    record.last_file = file.string();
-    ++record.frames_written;
-    return file.string();
+  // Writes what is due at `frame`; returns the PLY file written ("" when none).
+  const auto write_outputs = [&](int frame) {
+    std::string ply;
+    if (frame % scene.output.every_n_frames == 0) {
+      if (write_ply) {
+        const fs::path file = dir / frame_file_name(frame);
+        std::vector<std::string> comments = {
+            "pliant " PLIANT_VERSION, "scene " + fs::path(scene.path).filename().string(),
+            "frame " + std::to_string(frame), "time " + std::to_string(world->time()) + " s"};
+        write_file_atomic(file.string(), encode_ply(world->particles(), comments));
+        result.files.push_back(file.string());
+        record.last_file = ply = file.string();
+      }
+      if (trajectory) trajectory->record(frame, world->time(), world->particles());
+      ++record.frames_written;
+    }
+    if (preview && frame % scene.preview.every_n_frames == 0) {
+      const fs::path file = dir / preview_file_name(frame);
+      write_file_atomic(file.string(), render::encode_png(preview->render(world->particles())));
+      result.previews.push_back(file.string());
+      ++record.previews_written;
+    }
+    return ply;
+  };
+  // The trajectory so far, also after a failure (the frames before it are valid).
+  const auto write_trajectory = [&]() {
+    if (!trajectory || trajectory->frames() == 0) return;
+    result.npz_file = (dir / "trajectory.npz").string();
+    write_file_atomic(result.npz_file, trajectory->encode());
+    record.npz_file = result.npz_file;
   };
 
   try {
-    write_frame(0);
+    write_outputs(0);
     for (int frame = 1; frame <= sim.frames; ++frame) {
       const auto t0 = Clock::now();
       world->step(sim.substeps_per_frame);
@@ -166,14 +224,20 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
       p.particles = world->num_particles();
       p.substeps_per_second = step_s > 0 ? sim.substeps_per_frame / step_s : 0;
       p.sim_time_s = world->time();
-      if (frame % scene.output.every_n_frames == 0) p.file = write_frame(frame);
+      p.file = write_outputs(frame);
       p.elapsed_s = seconds_since(start);
       if (options.on_frame) options.on_frame(p);
     }
+    write_trajectory();
   } catch (const std::exception& e) {
     record.status = "failed";
     record.error = e.what();
     record.wall_time_s = seconds_since(start);
+    try {
+      if (record.npz_file.empty()) write_trajectory();
+    } catch (const std::exception&) {
+      // The original error matters more than a failed trajectory file.
+    }
     try {
       write_file_atomic(result.run_json, record.json_text());
     } catch (const std::exception&) {
@@ -186,6 +250,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   write_file_atomic(result.run_json, record.json_text());
   result.frames_simulated = record.frames_simulated;
   result.frames_written = record.frames_written;
+  result.previews_written = record.previews_written;
   result.wall_time_s = record.wall_time_s;
   return result;
 }
@@ -208,6 +273,13 @@ RunResult run_scene(const SceneDesc& scene, const RunOptions& options) {
     constexpr int D = decltype(dim)::value;
     return run_impl<Real, D>(scene, options);
   });
+}
+
+render::VideoResult assemble_preview_video(const SceneDesc& scene, const RunResult& run) {
+  render::VideoRequest request;
+  request.dir = run.out_dir;
+  request.fps = preview_fps(scene);
+  return render::make_video(request);
 }
 
 }  // namespace pl::scene

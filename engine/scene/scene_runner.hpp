@@ -10,14 +10,22 @@
 //
 // Output directory after a run:
 //   frame_00000.ply ...   the initial state (frame 0) and every
-//                         output.every_n_frames-th frame (frame_output.hpp)
+//                         output.every_n_frames-th frame (frame_output.hpp),
+//                         when output.format has ply (the default)
+//   trajectory.npz        when output.format has npz: the same frames in one
+//                         NumPy archive (trajectory_recorder.hpp), written at
+//                         the end (also after a failure, with the frames so far)
+//   preview_00000.png ... when preview.enabled: every preview.every_n_frames-th
+//                         frame rendered in software (preview_renderer.hpp)
 //   run.json              what ran: scene path and SHA-256, overrides, version,
 //                         backend, threads, particles, frames, wall time, status
-// run.json is written when the run starts ("status": "running") and rewritten
-// when it ends ("completed", or "failed" with the error), always atomically.
-// When the directory holds a run.json from an earlier run, that run's
-// frame_*.ply files are deleted first, so frames of two runs never mix; other
-// files are left alone.
+// Every file is written atomically (frame_output.hpp).  run.json is written
+// when the run starts ("status": "running") and rewritten when it ends
+// ("completed", or "failed" with the error).  When the directory holds a
+// run.json from an earlier run, that run's outputs (frames, previews,
+// trajectory.npz, preview.mp4) and the temporary files of a killed run are
+// deleted first, so outputs of two runs never mix; other files are left alone.
+// The MP4 is not made here: see assemble_preview_video().
 //
 // Errors: InputError before anything is written (invalid world, unstable dt,
 // unwritable output directory); SimulationError when the run fails part-way
@@ -29,6 +37,7 @@
 #include <vector>
 
 #include "engine/mpm/stability.hpp"
+#include "engine/render/video.hpp"
 #include "engine/scene/scene_desc.hpp"
 
 namespace pl::scene {
@@ -70,8 +79,11 @@ struct RunResult {
   int frames_simulated = 0;
   int frames_written = 0;
   double wall_time_s = 0;
-  std::vector<std::string> files;  // PLY files written, in order
-  std::string run_json;            // path of run.json
+  int previews_written = 0;
+  std::vector<std::string> files;     // PLY files written, in order
+  std::vector<std::string> previews;  // preview PNGs written, in order
+  std::string npz_file;               // trajectory.npz, "" when not asked for
+  std::string run_json;               // path of run.json
 };
 
 /// Builds the world (the scene's dim and precision) and checks dt; writes nothing.
@@ -79,5 +91,10 @@ struct RunResult {
 SceneSummary check_scene(const SceneDesc& scene);
 
 RunResult run_scene(const SceneDesc& scene, const RunOptions& options = {});
+
+/// After a run with previews: makes preview.mp4 in the output directory with
+/// ffmpeg when it is on $PATH (atomically), else returns the command that
+/// would (engine/render/video.hpp).  Never throws for ffmpeg's absence or failure.
+render::VideoResult assemble_preview_video(const SceneDesc& scene, const RunResult& run);
 
 }  // namespace pl::scene

@@ -3,7 +3,7 @@
 // same commands and options; only the wording of help and error texts differs.
 //
 //   pliant run SCENE [--out DIR] [--frames N] [--backend cpu|cuda|auto]
-//                    [--threads N] [--set key.path=value ...] [--quiet | --verbose]
+//                    [--threads N] [--preview] [--set key.path=value ...] [--quiet | --verbose]
 //   pliant validate SCENE [--set key.path=value ...] [--verbose]
 //   pliant info
 //   pliant --version | --help
@@ -31,6 +31,7 @@ struct Args {
   std::string backend;
   std::optional<int> threads;
   std::vector<std::string> sets;
+  bool preview = false;
   bool quiet = false;
   bool verbose = false;
 };
@@ -45,6 +46,8 @@ struct Parsed {
 constexpr const char* kDescription =
     "Pliant: differentiable simulation of pliant matter (MPM).\n"
     "Scene files are described in docs/scene_format.md.";
+constexpr const char* kPreviewHelp =
+    "Render preview_NNNNN.png images (sets preview.enabled=true) and, if ffmpeg is installed, preview.mp4";
 constexpr const char* kSetHelp =
     "Override a scene value before validation, e.g. --set simulation.frames=10 "
     "--set bodies.jelly.velocity=[0,-1,0] (repeatable; the value is YAML)";
@@ -66,6 +69,7 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   run->add_option("--threads", a.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   run->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
+  run->add_flag("--preview", a.preview, kPreviewHelp);
   auto* quiet = run->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
   run->add_flag("-v,--verbose", a.verbose, "Print the scene summary and stability check first")->excludes(quiet);
 
@@ -104,11 +108,12 @@ inline void print_usage(std::ostream& os) {
   os << kDescription << "\n\n"
      << "Usage:\n"
      << "  pliant run SCENE [--out DIR] [--frames N] [--backend cpu|cuda|auto] [--threads N]\n"
-     << "                   [--set key.path=value ...] [--quiet | --verbose]\n"
+     << "                   [--preview] [--set key.path=value ...] [--quiet | --verbose]\n"
      << "  pliant validate SCENE [--set key.path=value ...] [--verbose]\n"
      << "  pliant info\n"
      << "  pliant --version | --help\n\n"
-     << "--set: " << kSetHelp << "\n";
+     << "--set: " << kSetHelp << "\n"
+     << "--preview: " << kPreviewHelp << "\n";
 }
 
 inline Parsed parse_args(int argc, char** argv, const std::string& version) {
@@ -170,6 +175,8 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
       a.sets.push_back(value);
     } else if (opt == "-v" || opt == "--verbose") {
       a.verbose = true;
+    } else if (is_run && opt == "--preview") {
+      a.preview = true;
     } else if (is_run && (opt == "-q" || opt == "--quiet")) {
       a.quiet = true;
     } else if (is_run && opt == "--out") {
