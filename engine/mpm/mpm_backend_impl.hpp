@@ -114,8 +114,8 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   }
 
   int save_state() override {
-    slots_.emplace_back();
-    save_into(slots_.back());
+    slots_.push_back(std::make_unique<StateBuffers>());
+    save_into(*slots_.back());
     return int(slots_.size()) - 1;
   }
   void save_state(int slot) override { save_into(slot_at(slot, "save_state")); }
@@ -130,7 +130,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     C_ = s.C;
     plastic_ = s.plastic;
   }
-  void free_states() override { std::vector<StateBuffers>().swap(slots_); }
+  void free_states() override { std::vector<std::unique_ptr<StateBuffers>>().swap(slots_); }
 
   void zero_adjoint() override {
     ensure_adjoint_buffers();
@@ -269,7 +269,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     if (slot < 0 || std::size_t(slot) >= slots_.size())
       throw std::out_of_range(std::string(what) + ": no state slot " + std::to_string(slot) + " (" +
                               std::to_string(slots_.size()) + " saved)");
-    return slots_[std::size_t(slot)];
+    return *slots_[std::size_t(slot)];
   }
   void save_into(StateBuffers& dst) const {
     dst.x = x_;
@@ -372,7 +372,10 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   Vector<std::uint64_t> fault_;
 
   // Differentiation: saved states, adjoint buffers (allocated on first use).
-  std::vector<StateBuffers> slots_;
+  // Held by pointer: growing the list must never copy stored states (thrust
+  // vectors are not nothrow-movable, so std::vector would copy them on
+  // reallocation and briefly double the checkpoint memory).
+  std::vector<std::unique_ptr<StateBuffers>> slots_;
   StateBuffers adj_, adj_next_;  // dL/ds of the current step; scratch for the previous (swapped)
   Vector<Real> adj_params_;      // n x kMaxParams
   Vector<Real> adj_mass_;
