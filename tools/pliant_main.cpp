@@ -15,6 +15,7 @@
 
 #include "cli/pliant_args.hpp"
 #include "engine/core/backend.hpp"
+#include "engine/diff/scene_gradcheck.hpp"
 #include "engine/core/error.hpp"
 #include "engine/scene/scene_loader.hpp"
 #include "engine/scene/scene_runner.hpp"
@@ -121,6 +122,17 @@ int cmd_validate(const Args& a) {
   return 0;
 }
 
+int cmd_gradcheck(const Args& a) {
+  if (a.threads) pl::set_cpu_threads(*a.threads);
+  const sc::SceneDesc scene = load(a);
+  pl::GradcheckOptions opt;
+  opt.steps = a.steps;
+  opt.seed = a.seed;
+  const pl::GradcheckReport report = pl::gradcheck_scene(scene, opt);
+  std::cout << report.table();
+  return report.passed() ? 0 : 1;
+}
+
 /// ffmpeg is optional: its absence or failure is reported, never an error of the run.
 void report_video(const pl::render::VideoResult& v, bool quiet) {
   if (v.made) {
@@ -189,10 +201,11 @@ int main(int argc, char** argv) {
     switch (a.command) {
       case CommandKind::Run: return cmd_run(a);
       case CommandKind::Validate: return cmd_validate(a);
+      case CommandKind::Gradcheck: return cmd_gradcheck(a);
       case CommandKind::Info: return cmd_info();
       case CommandKind::None: break;
     }
-    std::cerr << "pliant: error: no command given; expected run, validate or info\n";
+    std::cerr << "pliant: error: no command given; expected run, validate, gradcheck or info\n";
     return 2;
   } catch (const pl::InputError& e) {
     std::cout.flush();

@@ -281,6 +281,40 @@ void MpmWorld<Real, D>::set_external_forces(const std::vector<Vec<Real, D>>& for
 }
 
 template <class Real, int D>
+void MpmWorld<Real, D>::set_material(int index, const materials::MaterialDesc& desc) {
+  if (index < 0 || index >= int(materials_.size()))
+    throw InputError(context_ + ": set_material: index " + std::to_string(index) + " is out of range [0, " +
+                     std::to_string(materials_.size()) + ")");
+  const auto& old = materials_[std::size_t(index)];
+  if (desc.model_id != old.model_id)
+    throw InputError(context_ + ": set_material: material '" + old.label + "' uses model '" + old.model_name +
+                     "'; its model cannot change in a built world");
+  std::map<std::string, double> named;
+  const auto info = materials::model_info(desc.model_id);
+  for (int k = 0; k < info.num_params; ++k) named[info.params[k].name] = desc.params[std::size_t(k)];
+  // Re-validate through the registry (same messages as a scene file).
+  const materials::MaterialDesc checked =
+      materials::make_material(old.label, old.model_name, named, desc.density, context_ + ": set_material");
+  particles();
+  for (std::size_t i = 0; i < host_.size(); ++i)
+    if (host_.material[i] == index) host_.mass[i] = Real(checked.density * double(host_.volume[i]));
+  materials_[std::size_t(index)] = checked;
+  device_dirty_ = true;
+  stability_checked_ = false;
+}
+
+template <class Real, int D>
+void MpmWorld<Real, D>::set_wall_friction(int axis, int side, double friction) {
+  if (axis < 0 || axis >= D || side < 0 || side > 1)
+    throw InputError(context_ + ": set_wall_friction: no wall (axis " + std::to_string(axis) + ", side " +
+                     std::to_string(side) + ")");
+  MpmSettings<D> s = settings_;
+  s.walls[std::size_t(axis)][std::size_t(side)].friction = friction;
+  validate_settings(s, context_);
+  settings_ = s;
+}
+
+template <class Real, int D>
 void MpmWorld<Real, D>::set_damping(double per_second) {
   MpmSettings<D> s = settings_;
   s.damping = per_second;

@@ -57,6 +57,13 @@ class MpmWorld {
   /// Per-particle external forces [N] (empty vector to clear).
   void set_external_forces(const std::vector<Vec<Real, D>>& forces);
 
+  /// Replaces material `index`'s parameters and density (same model); validated
+  /// like a scene file's.  For parameter sweeps, system identification and
+  /// finite-difference checks.
+  void set_material(int index, const materials::MaterialDesc& desc);
+  /// Coulomb friction of one wall face (axis, side 0 = low / 1 = high).
+  void set_wall_friction(int axis, int side, double friction);
+
   /// Changes the settling damping rate [1/s] (MpmSettings::damping) between steps.
   void set_damping(double per_second);
 

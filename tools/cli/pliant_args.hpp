@@ -5,6 +5,7 @@
 //   pliant run SCENE [--out DIR] [--frames N] [--backend cpu|cuda|auto]
 //                    [--threads N] [--preview] [--set key.path=value ...] [--quiet | --verbose]
 //   pliant validate SCENE [--set key.path=value ...] [--verbose]
+//   pliant gradcheck SCENE [--steps N] [--seed N] [--threads N] [--set key.path=value ...]
 //   pliant info
 //   pliant --version | --help
 #pragma once
@@ -21,7 +22,7 @@
 
 namespace pliant_cli {
 
-enum class CommandKind { None, Run, Validate, Info };
+enum class CommandKind { None, Run, Validate, Gradcheck, Info };
 
 struct Args {
   CommandKind command = CommandKind::None;
@@ -32,6 +33,8 @@ struct Args {
   std::optional<int> threads;
   std::vector<std::string> sets;
   bool preview = false;
+  int steps = 20;           // gradcheck: substeps of the checked rollout
+  unsigned long seed = 1;   // gradcheck: random loss weights and directions
   bool quiet = false;
   bool verbose = false;
 };
@@ -78,12 +81,21 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   validate->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
   validate->add_flag("-v,--verbose", a.verbose, "Also print materials and bodies");
 
+  CLI::App* gradcheck = app.add_subcommand(
+      "gradcheck", "Compare the scene's adjoint gradients with finite differences (double) and print a table");
+  gradcheck->add_option("scene", a.scene, "Scene file (.yaml)")->required();
+  gradcheck->add_option("--steps", a.steps, "Substeps of the checked rollout (default 20)")
+      ->check(CLI::Range(1, 100000));
+  gradcheck->add_option("--seed", a.seed, "Seed of the random loss and directions (default 1)");
+  gradcheck->add_option("--threads", a.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  gradcheck->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
+
   app.add_subcommand("info", "Version, backends, threads and the registered material models");
 
   if (argc >= 2 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "run" && cmd != "validate" && cmd != "info") {
-      std::cerr << "pliant: unknown command '" << cmd << "'; expected run, validate or info\n"
+    if (cmd != "run" && cmd != "validate" && cmd != "gradcheck" && cmd != "info") {
+      std::cerr << "pliant: unknown command '" << cmd << "'; expected run, validate, gradcheck or info\n"
                 << "Run with --help for more information.\n";
       result.exit_code = 2;
       return result;
@@ -98,6 +110,7 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   }
   if (run->parsed()) a.command = CommandKind::Run;
   if (validate->parsed()) a.command = CommandKind::Validate;
+  if (gradcheck->parsed()) a.command = CommandKind::Gradcheck;
   if (app.get_subcommand("info")->parsed()) a.command = CommandKind::Info;
   return result;
 }
@@ -110,6 +123,7 @@ inline void print_usage(std::ostream& os) {
      << "  pliant run SCENE [--out DIR] [--frames N] [--backend cpu|cuda|auto] [--threads N]\n"
      << "                   [--preview] [--set key.path=value ...] [--quiet | --verbose]\n"
      << "  pliant validate SCENE [--set key.path=value ...] [--verbose]\n"
+     << "  pliant gradcheck SCENE [--steps N] [--seed N] [--threads N] [--set key.path=value ...]\n"
      << "  pliant info\n"
      << "  pliant --version | --help\n\n"
      << "--set: " << kSetHelp << "\n"
@@ -139,8 +153,10 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   }
   if (cmd == "run") a.command = CommandKind::Run;
   else if (cmd == "validate") a.command = CommandKind::Validate;
+  else if (cmd == "gradcheck") a.command = CommandKind::Gradcheck;
   else if (cmd == "info") a.command = CommandKind::Info;
-  else return misuse("unknown command '" + cmd + "'; expected run, validate or info");
+  else return misuse("unknown command '" + cmd + "'; expected run, validate, gradcheck or info");
+  const bool is_gradcheck = a.command == CommandKind::Gradcheck;
 
   const bool is_run = a.command == CommandKind::Run;
   const auto to_int = [](const std::string& s, int& out) {
@@ -186,7 +202,15 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
       int n = 0;
       if (!take_value() || !to_int(value, n)) return misuse("--frames needs an integer >= 0");
       a.frames = n;
-    } else if (is_run && opt == "--threads") {
+    } else if (is_gradcheck && opt == "--steps") {
+      int n = 0;
+      if (!take_value() || !to_int(value, n) || n < 1) return misuse("--steps needs an integer >= 1");
+      a.steps = n;
+    } else if (is_gradcheck && opt == "--seed") {
+      int n = 0;
+      if (!take_value() || !to_int(value, n)) return misuse("--seed needs an integer >= 0");
+      a.seed = (unsigned long)n;
+    } else if ((is_run || is_gradcheck) && opt == "--threads") {
       int n = 0;
       if (!take_value() || !to_int(value, n)) return misuse("--threads needs an integer >= 0 (0 = all cores)");
       a.threads = n;
