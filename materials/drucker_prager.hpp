@@ -90,9 +90,9 @@ struct DruckerPrager : HenckyElasticity {  // elasticity: StVK on Hencky strain
     cone(p, alpha, k_c);
     const Real bulk_tr = Real(D) * lambda + Real(2) * mu;  // tr tau = bulk_tr * tr eps
 
-    const Svd<Real, D> s = svd_rotation_variant(F);
-    const Vec<Real, D> eps = hencky_strain(s.sigma);
-    const Real tr = vec_sum(eps);
+    const HenckyTrial<Real, D> t = hencky_trial(F);
+    const auto& s = t.s;
+    const Real tr = t.tr;
 
     // Case I: expansion past the apex.
     const bool has_apex = alpha > Real(0) || k_c == Real(0);
@@ -102,9 +102,8 @@ struct DruckerPrager : HenckyElasticity {  // elasticity: StVK on Hencky strain
       return;
     }
 
-    Vec<Real, D> dev;
-    for (int i = 0; i < D; ++i) dev[i] = eps[i] - tr / Real(D);
-    const Real dev_norm = norm(dev);
+    const Vec<Real, D>& dev = t.dev;
+    const Real dev_norm = t.dev_norm;
     const Real dgamma = dev_norm + (bulk_tr * tr * alpha - k_c) / (Real(2) * mu);
     if (!(dgamma > Real(0))) return;  // Case II: inside the cone
 
@@ -158,9 +157,9 @@ struct DruckerPrager : HenckyElasticity {  // elasticity: StVK on Hencky strain
     cone(p, alpha, k_c);
     const Real bulk_tr = Real(D) * lambda + Real(2) * mu;
 
-    const Svd<Real, D> s = svd_rotation_variant(F_trial);
-    const Vec<Real, D> eps = hencky_strain(s.sigma);
-    const Real tr = vec_sum(eps);
+    const HenckyTrial<Real, D> t = hencky_trial(F_trial);
+    const auto& s = t.s;
+    const Real tr = t.tr;
 
     Real adj_alpha = Real(0), adj_k_c = Real(0), adj_bulk = Real(0), adj_mu = Real(0);
     const bool has_apex = alpha > Real(0) || k_c == Real(0);
@@ -176,9 +175,8 @@ struct DruckerPrager : HenckyElasticity {  // elasticity: StVK on Hencky strain
         adj_bulk -= adj_tr_apex * tr_apex / bulk_tr;
       }
     } else {
-      Vec<Real, D> dev;
-      for (int i = 0; i < D; ++i) dev[i] = eps[i] - tr / Real(D);
-      const Real dev_norm = norm(dev);
+      const Vec<Real, D>& dev = t.dev;
+      const Real dev_norm = t.dev_norm;
       const Real dgamma = dev_norm + (bulk_tr * tr * alpha - k_c) / (Real(2) * mu);
       if (!(dgamma > Real(0))) {  // Case II
         adj_F_trial += adj_F_out;

@@ -173,6 +173,30 @@ PL_HD PL_INLINE void adj_hencky_compose(const Svd<Real, D>& s, const Vec<Real, D
   for (int i = 0; i < D; ++i) adj_eps_new[i] = g[i] * adj_g[i];
 }
 
+/// The trial state every return mapping on Hencky strain starts from (von
+/// Mises, Drucker-Prager): the SVD, eps = log Sigma, its trace, and its
+/// deviator d = eps - tr/D with norm.  One function, so the forward projections
+/// and their adjoints see the same values bit for bit.
+template <class Real, int D>
+struct HenckyTrial {
+  Svd<Real, D> s;
+  Vec<Real, D> eps;
+  Real tr, mean;  // mean = tr / D
+  Vec<Real, D> dev;
+  Real dev_norm;
+};
+template <class Real, int D>
+PL_HD PL_INLINE HenckyTrial<Real, D> hencky_trial(const Mat<Real, D>& F) {
+  HenckyTrial<Real, D> t;
+  t.s = svd_rotation_variant(F);
+  t.eps = hencky_strain(t.s.sigma);
+  t.tr = vec_sum(t.eps);
+  t.mean = t.tr / Real(D);
+  for (int i = 0; i < D; ++i) t.dev[i] = t.eps[i] - t.mean;
+  t.dev_norm = norm(t.dev);
+  return t;
+}
+
 /// The elastic half of StVK-Hencky, shared by the plastic models built on it
 /// (von Mises, Drucker-Prager) so the energy lives in one place.  Models that
 /// derive from it must keep E and nu as their first two parameters.

@@ -48,12 +48,10 @@ struct VonMises : HenckyElasticity {  // elasticity: StVK on Hencky strain
   PL_HD static void project(const Real* p, Mat<Real, D>& F, Real& /*plastic*/, Real /*dt*/) {
     const Real mu = lame_mu(p[kE], p[kNu]);
     const Real radius = sqrt(Real(2) / Real(3)) * p[kYieldStress] / (Real(2) * mu);
-    const Svd<Real, D> s = svd_rotation_variant(F);
-    const Vec<Real, D> eps = hencky_strain(s.sigma);
-    const Real mean = vec_sum(eps) / Real(D);
-    Vec<Real, D> dev;
-    for (int i = 0; i < D; ++i) dev[i] = eps[i] - mean;
-    const Real dev_norm = norm(dev);
+    const HenckyTrial<Real, D> t = hencky_trial(F);
+    const auto& s = t.s;
+    const Real mean = t.mean, dev_norm = t.dev_norm;
+    const Vec<Real, D>& dev = t.dev;
     if (!(dev_norm > radius)) return;  // inside (or on) the yield surface: elastic
     const Real scale = radius / dev_norm;
     Vec<Real, D> eps_new;
@@ -85,12 +83,10 @@ struct VonMises : HenckyElasticity {  // elasticity: StVK on Hencky strain
     adj_plastic_in += adj_plastic_out;
     const Real mu = lame_mu(p[kE], p[kNu]);
     const Real radius = sqrt(Real(2) / Real(3)) * p[kYieldStress] / (Real(2) * mu);
-    const Svd<Real, D> s = svd_rotation_variant(F_trial);
-    const Vec<Real, D> eps = hencky_strain(s.sigma);
-    const Real mean = vec_sum(eps) / Real(D);
-    Vec<Real, D> dev;
-    for (int i = 0; i < D; ++i) dev[i] = eps[i] - mean;
-    const Real dev_norm = norm(dev);
+    const HenckyTrial<Real, D> t = hencky_trial(F_trial);
+    const auto& s = t.s;
+    const Real mean = t.mean, dev_norm = t.dev_norm;
+    const Vec<Real, D>& dev = t.dev;
     if (!(dev_norm > radius)) {  // elastic branch of the forward: identity
       adj_F_trial += adj_F_out;
       return;
