@@ -67,6 +67,27 @@ class EnergyTerm {
                             Real* /*adj_x*/, Real* /*adj_s_before*/) const {}
   /// adj_s += (∂(∂E/∂x)/∂s)ᵀ w.
   virtual void add_gradient_state_vjp(const Real* /*x*/, const Real* /*w*/, Real* /*adj_s*/) const {}
+
+  // ---- optional, with defaults (added by the tet/world half) ----------------
+  /// out += (∂²E/∂x²) u.  The explicit integrator's adjoint calls this once per
+  /// step; the default assembles the exact Hessian and multiplies, a term with
+  /// a cheaper per-element product should override it.
+  virtual void add_hessian_vector(const Real* x, const Real* u, Real* out) const {
+    std::vector<Eigen::Triplet<Real>> triplets;
+    add_hessian(x, false, triplets);
+    for (const auto& t : triplets) out[t.row()] += t.value() * u[t.col()];
+  }
+  /// Stiffness-proportional Rayleigh damping (world setting β) damps with the
+  /// term's REST stiffness K0 (a constant matrix, so the damping force is
+  /// linear in the velocity and the adjoint needs no third derivatives).  A
+  /// term that returns false here is not stiffness-damped.
+  virtual bool has_rest_stiffness() const { return false; }
+  /// Appends the entries of K0.
+  virtual void add_rest_stiffness(std::vector<Eigen::Triplet<Real>>& /*out*/) const {}
+  /// out += K0 u.
+  virtual void add_rest_stiffness_vector(const Real* /*u*/, Real* /*out*/) const {}
+  /// adj_theta += ∂(wᵀ K0 u)/∂θ.
+  virtual void add_rest_stiffness_parameter_vjp(const Real* /*u*/, const Real* /*w*/, Real* /*adj_theta*/) const {}
 };
 
 }  // namespace pl::fem
