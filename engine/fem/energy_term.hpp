@@ -67,6 +67,13 @@ class EnergyTerm {
                             Real* /*adj_x*/, Real* /*adj_s_before*/) const {}
   /// adj_s += (∂(∂E/∂x)/∂s)ᵀ w.
   virtual void add_gradient_state_vjp(const Real* /*x*/, const Real* /*w*/, Real* /*adj_s*/) const {}
+  /// Adjoint of end_step with respect to the parameters (added by the shell
+  /// half: the plastic update depends on the yield angle):
+  /// adj_theta += (∂s_after/∂θ)ᵀ adj_s_after at (x, s_before).  Callers of
+  /// adj_end_step should call this too; terms whose end_step ignores θ keep
+  /// the default.
+  virtual void adj_end_step_parameters(const Real* /*x*/, const std::vector<Real>& /*s_before*/,
+                                       const Real* /*adj_s_after*/, Real* /*adj_theta*/) const {}
 
   // ---- optional, with defaults (added by the tet/world half) ----------------
   /// out += (∂²E/∂x²) u.  The explicit integrator's adjoint calls this once per
