@@ -19,7 +19,7 @@
 // Plastic bending (ThinShellLab, Wang et al. 2024, plastic hinge model): after
 // each step the rest angle follows the angle when the elastic bend exceeds the
 // yield angle θ_y:
-//   θ̄' = θ - clamp(θ - θ̄, -θ_y, θ_y)
+//   θ̄' = θ - clamp(θ - θ̄, -θ_y, θ_y)   (differences wrapped into [-π, π])
 // so a sheet folded past θ_y keeps a crease of θ - θ_y.  Its derivative is
 // piecewise constant; at |θ - θ̄| = θ_y it has a kink (one-sided derivatives
 // differ), which finite-difference checks must avoid.
@@ -36,6 +36,19 @@
 #include "kernels/fem/shell_psd_projection.hpp"
 
 namespace pl::fem {
+
+/// θ - θ̄ wrapped into [-π, π]: angles live on a circle, so a hinge whose
+/// rest angle is near π (a flat-folded crease) and whose angle passes through
+/// ±π sees a small, continuous difference rather than a 2π jump.  The wrap is
+/// a locally constant offset, so it does not change any derivative.
+template <class Real>
+PL_HD inline Real wrapped_angle_difference(Real angle, Real rest_angle) {
+  const Real pi = Real(3.14159265358979323846);
+  Real d = angle - rest_angle;
+  if (d > pi) d -= Real(2) * pi;
+  if (d < -pi) d += Real(2) * pi;
+  return d;
+}
 
 /// D = E h³ / (12 (1 - ν²)) in J (N·m): the plate bending modulus
 /// (Timoshenko & Woinowsky-Krieger; Tamstorf & Grinspun 2013 sec. 2).
@@ -67,7 +80,7 @@ PL_HD inline Real hinge_weight(const V3<Real> (&rest)[4]) {
 
 template <class Real>
 PL_HD inline Real hinge_energy(const V3<Real> (&x)[4], Real weight, Real stiffness, Real rest_angle) {
-  const Real d = dihedral_angle(x) - rest_angle;
+  const Real d = wrapped_angle_difference(dihedral_angle(x), rest_angle);
   return Real(0.5) * stiffness * weight * d * d;
 }
 
@@ -79,7 +92,7 @@ PL_HD inline void hinge_gradient(const V3<Real> (&x)[4], Real weight, Real stiff
   if (hinge_is_degenerate(x)) return;
   V3<Real> g[4];
   dihedral_angle_gradient(x, g);
-  const Real s = stiffness * weight * (dihedral_angle(x) - rest_angle);
+  const Real s = stiffness * weight * wrapped_angle_difference(dihedral_angle(x), rest_angle);
   for (int v = 0; v < 4; ++v)
     for (int a = 0; a < 3; ++a) grad[3 * v + a] = s * g[v][a];
 }
@@ -97,7 +110,7 @@ PL_HD inline void hinge_hessian(const V3<Real> (&x)[4], Real weight, Real stiffn
   dihedral_angle_gradient(x, g);
   dihedral_angle_hessian(x, H);
   const Real kw = stiffness * weight;
-  const Real d = dihedral_angle(x) - rest_angle;
+  const Real d = wrapped_angle_difference(dihedral_angle(x), rest_angle);
   for (int v = 0; v < 4; ++v)
     for (int a = 0; a < 3; ++a)
       for (int u = 0; u < 4; ++u)
@@ -118,16 +131,16 @@ PL_HD inline void hinge_gradient_vjp(const V3<Real> (&x)[4], Real weight, Real s
   Real gw = Real(0);
   for (int v = 0; v < 4; ++v)
     for (int a = 0; a < 3; ++a) gw += g[v][a] * w12[3 * v + a];
-  adj_stiffness += weight * (dihedral_angle(x) - rest_angle) * gw;
+  adj_stiffness += weight * wrapped_angle_difference(dihedral_angle(x), rest_angle) * gw;
   adj_rest_angle += -stiffness * weight * gw;
 }
 
 /// θ̄' = θ - clamp(θ - θ̄, -θ_y, θ_y)  (the plastic rest-angle update).
 template <class Real>
 PL_HD inline Real plastic_rest_angle(Real angle, Real rest_angle, Real yield_angle) {
-  const Real d = angle - rest_angle;
-  if (d > yield_angle) return angle - yield_angle;
-  if (d < -yield_angle) return angle + yield_angle;
+  const Real d = wrapped_angle_difference(angle, rest_angle);
+  if (d > yield_angle) return wrapped_angle_difference(angle - yield_angle, Real(0));
+  if (d < -yield_angle) return wrapped_angle_difference(angle + yield_angle, Real(0));
   return rest_angle;
 }
 
@@ -137,7 +150,7 @@ PL_HD inline Real plastic_rest_angle(Real angle, Real rest_angle, Real yield_ang
 template <class Real>
 PL_HD inline void adj_plastic_rest_angle(Real angle, Real rest_angle, Real yield_angle, Real adj_out, Real& adj_angle,
                                          Real& adj_rest_angle, Real& adj_yield_angle) {
-  const Real d = angle - rest_angle;
+  const Real d = wrapped_angle_difference(angle, rest_angle);
   if (d > yield_angle) {
     adj_angle += adj_out;
     adj_yield_angle -= adj_out;

@@ -266,6 +266,36 @@ TEST(ShellHinge, PlateBendingStiffnessAdjointMatchesFiniteDifferences) {
               1e-9);
 }
 
+TEST(ShellHinge, AngleDifferenceWrapsThroughPlusMinusPi) {
+  // A crease folded flat (rest angle 0.99 π) pushed through π: θ jumps to
+  // about -0.99 π, but the bend relative to rest stays small and smooth.
+  const double rest = 0.99 * M_PI;
+  for (double fold : {0.98 * M_PI, 0.995 * M_PI, -0.995 * M_PI, -0.98 * M_PI}) {
+    V x[4];
+    unpack(make_hinge(fold, 0.0, 1), x);
+    const double expected = wrapped_angle_difference(fold, rest);
+    EXPECT_LT(std::fabs(expected), 0.04 * M_PI);
+    EXPECT_NEAR(hinge_energy(x, kWeight, kStiffness, rest), 0.5 * kStiffness * kWeight * expected * expected, 1e-12);
+  }
+  // FD of the energy across the branch cut of atan2.
+  const std::vector<double> flat = make_hinge(M_PI - 1e-4, 0.0, 1);
+  auto energy = [&](const std::vector<double>& xf) {
+    V x[4];
+    unpack(xf, x);
+    return hinge_energy(x, kWeight, kStiffness, rest);
+  };
+  V x[4];
+  unpack(flat, x);
+  double g[12];
+  hinge_gradient(x, kWeight, kStiffness, rest, g);
+  std::vector<double> fd(12);
+  for (int i = 0; i < 12; ++i) fd[i] = central_difference(energy, flat, i, 1e-3);  // steps cross θ = π
+  EXPECT_LT(max_relative_error(std::vector<double>(g, g + 12), fd), 1e-5);
+  // The plastic update wraps too: yielding past π lands in (-π, π].
+  const double updated = plastic_rest_angle(-0.95 * M_PI, 0.8 * M_PI, 0.1 * M_PI);
+  EXPECT_NEAR(updated, 0.95 * M_PI, 1e-12);
+}
+
 // ---- plastic rest-angle update -----------------------------------------------
 
 TEST(ShellHingePlasticity, RestAngleFollowsPastTheYieldAngleOnly) {
