@@ -20,6 +20,54 @@
 
 namespace pl {
 
+/// The APIC gather: v_p and C_p from the velocities of the particle's 3^D
+/// stencil nodes.  `velocity_at(off)` returns the velocity of the node at
+/// stencil offset `off` (from the global grid on the CPU, from a shared-memory
+/// tile in the CUDA block kernels, engine/mpm/cuda_block_kernels.cuh).
+template <class Real, int D, class VelocityAt>
+PL_HD PL_INLINE void g2p_gather(const QuadraticStencil<Real, D>& stencil, Real dx, Real inv_dx,
+                                const VelocityAt& velocity_at, Vec<Real, D>& v, Mat<Real, D>& C) {
+  v = Vec<Real, D>::zero();
+  C = Mat<Real, D>::zero();
+  const Real c_scale = Real(4) * inv_dx * inv_dx;
+  for_each_stencil_offset<D>([&](const int(&off)[D]) {
+    const Real w = stencil.weight(off);
+    const Vec<Real, D> dpos = stencil.node_offset_cells(off) * dx;
+    const Vec<Real, D> vi = velocity_at(off);
+    v += w * vi;
+    C += (w * c_scale) * outer(vi, dpos);
+  });
+}
+
+/// A particle's state after G2P.
+template <class Real, int D>
+struct G2PState {
+  Vec<Real, D> x, v;
+  Mat<Real, D> C, F;
+  Real plastic;
+};
+
+/// Advects the particle with the gathered v and C, updates F and the plastic
+/// state, and checks the result.  Returns kFaultNone when `out` may be stored,
+/// else the fault (the caller keeps the old state and reports it).
+template <class Real, int D>
+PL_HD PL_INLINE ParticleFault g2p_update(const MaterialSlot<Real>& material, const GridView<Real, D>& grid, Real dt,
+                                         const Vec<Real, D>& x, const Mat<Real, D>& F_old, Real plastic_old,
+                                         const Vec<Real, D>& v, const Mat<Real, D>& C, G2PState<Real, D>& out) {
+  out.x = x + dt * v;
+  out.F = (Mat<Real, D>::identity() + dt * C) * F_old;
+  out.plastic = plastic_old;
+  plastic_projection(material, out.F, out.plastic, dt);
+  out.v = v;
+  out.C = C;
+  if (!all_finite(v)) return kFaultVelocityNotFinite;
+  if (!all_finite(out.x)) return kFaultPositionNotFinite;
+  if (!all_finite(out.F) || !all_finite(C)) return kFaultDeformationNotFinite;
+  if (!isfinite(out.plastic)) return kFaultPlasticNotFinite;
+  if (!grid.stencil_inside(grid.to_grid(out.x))) return kFaultLeftDomain;
+  return kFaultNone;
+}
+
 template <class Real, int D>
 struct G2P {
   ParticleView<Real, D> particles;
@@ -36,38 +84,23 @@ struct G2P {
       return;
     }
     const auto stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
+    Vec<Real, D> v;
+    Mat<Real, D> C;
+    g2p_gather(stencil, grid.dx, grid.inv_dx,
+               [&](const int(&off)[D]) { return grid.velocity[grid.node_index(stencil.base, off)]; }, v, C);
 
-    Vec<Real, D> v = Vec<Real, D>::zero();
-    Mat<Real, D> C = Mat<Real, D>::zero();
-    const Real c_scale = Real(4) * grid.inv_dx * grid.inv_dx;
-    for_each_stencil_offset<D>([&](const int(&off)[D]) {
-      const Real w = stencil.weight(off);
-      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
-      const Vec<Real, D> vi = grid.velocity[grid.node_index(stencil.base, off)];
-      v += w * vi;
-      C += (w * c_scale) * outer(vi, dpos);
-    });
-
-    const Vec<Real, D> x_new = x + dt * v;
-    Mat<Real, D> F = (Mat<Real, D>::identity() + dt * C) * particles.F[p];
-    Real plastic = particles.plastic[p];
-    plastic_projection(materials[particles.material[p]], F, plastic, dt);
-
-    ParticleFault f = kFaultNone;
-    if (!all_finite(v)) f = kFaultVelocityNotFinite;
-    else if (!all_finite(x_new)) f = kFaultPositionNotFinite;
-    else if (!all_finite(F) || !all_finite(C)) f = kFaultDeformationNotFinite;
-    else if (!isfinite(plastic)) f = kFaultPlasticNotFinite;
-    else if (!grid.stencil_inside(grid.to_grid(x_new))) f = kFaultLeftDomain;
+    G2PState<Real, D> next;
+    const ParticleFault f =
+        g2p_update(materials[particles.material[p]], grid, dt, x, particles.F[p], particles.plastic[p], v, C, next);
     if (f != kFaultNone) {
       atomic_min(fault, fault_key(p, f));
       return;
     }
-    particles.x[p] = x_new;
-    particles.v[p] = v;
-    particles.C[p] = C;
-    particles.F[p] = F;
-    particles.plastic[p] = plastic;
+    particles.x[p] = next.x;
+    particles.v[p] = next.v;
+    particles.C[p] = next.C;
+    particles.F[p] = next.F;
+    particles.plastic[p] = next.plastic;
   }
 };
 

@@ -16,8 +16,45 @@
 #include "kernels/math/bspline.hpp"
 #include "kernels/mpm/atomic.hpp"
 #include "kernels/mpm/constitutive.hpp"
+#include "kernels/mpm/stress_record.hpp"
 
 namespace pl {
+
+/// What one particle scatters in P2G, everything that does not depend on the
+/// node: its stencil, the fused affine matrix A_p and the momentum
+/// m_p v_p + dt f_p.  Built from values (not a ParticleView) so the CPU P2G
+/// below and the CUDA block kernels (engine/mpm/cuda_block_kernels.cuh, which
+/// builds it from a G2P result still in registers) share one body.
+template <class Real, int D>
+struct P2GContribution {
+  QuadraticStencil<Real, D> stencil;
+  Mat<Real, D> affine;
+  Vec<Real, D> momentum;
+  Real mass;
+
+  /// xg = grid.to_grid(x), already checked with grid.stencil_inside(xg).
+  /// `force` may be null (no external force).
+  PL_HD PL_INLINE static P2GContribution make(const MaterialSlot<Real>& material, const Vec<Real, D>& xg,
+                                              const Vec<Real, D>& v, const Mat<Real, D>& F, const Mat<Real, D>& C,
+                                              Real plastic, Real m, Real volume, const Vec<Real, D>* force, Real dt,
+                                              Real inv_dx) {
+    P2GContribution q;
+    q.stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
+    const Mat<Real, D> tau = kirchhoff_stress(material, F, plastic, C);
+    q.affine = (-dt * volume * Real(4) * inv_dx * inv_dx) * tau + m * C;
+    q.momentum = m * v;
+    if (force) q.momentum += dt * *force;
+    q.mass = m;
+    return q;
+  }
+  /// The momentum and mass added to the node at stencil offset `off`.
+  PL_HD PL_INLINE void at(const int (&off)[D], Real dx, Vec<Real, D>& node_momentum, Real& node_mass) const {
+    const Real w = stencil.weight(off);
+    const Vec<Real, D> dpos = stencil.node_offset_cells(off) * dx;
+    node_momentum = w * (momentum + affine * dpos);
+    node_mass = w * mass;
+  }
+};
 
 template <class Real, int D, class Accumulate = AtomicAccumulate>
 struct P2G {
@@ -27,29 +64,21 @@ struct P2G {
   Real dt;
 
   PL_HD void operator()(std::size_t p) const {
-    const Vec<Real, D> x = particles.x[p];
-    const Vec<Real, D> xg = grid.to_grid(x);
+    const Vec<Real, D> xg = grid.to_grid(particles.x[p]);
     // A particle whose stencil leaves the grid (or whose position is not
     // finite) is reported by G2P (kFaultLeftDomain / kFaultPositionNotFinite); skipping it keeps the
     // scatter in bounds.  Checked before the stencil's float-to-int conversion.
     if (!grid.stencil_inside(xg)) return;
-    const auto stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
-
-    const Mat<Real, D>& F = particles.F[p];
-    const Mat<Real, D>& C = particles.C[p];
-    const Real m = particles.mass[p];
-    const Mat<Real, D> tau = kirchhoff_stress(materials[particles.material[p]], F, particles.plastic[p], C);
-    const Mat<Real, D> affine = (-dt * particles.volume[p] * Real(4) * grid.inv_dx * grid.inv_dx) * tau + m * C;
-    Vec<Real, D> momentum = m * particles.v[p];
-    if (particles.force) momentum += dt * particles.force[p];
-
+    const P2GContribution<Real, D> q = P2GContribution<Real, D>::make(
+        materials[particles.material[p]], xg, particles.v[p], particles.F[p], particles.C[p], particles.plastic[p],
+        particles.mass[p], particles.volume[p], particles.force ? &particles.force[p] : nullptr, dt, grid.inv_dx);
     for_each_stencil_offset<D>([&](const int(&off)[D]) {
-      const Real w = stencil.weight(off);
-      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
-      const Vec<Real, D> contribution = w * (momentum + affine * dpos);
-      const std::size_t node = grid.node_index(stencil.base, off);
+      Vec<Real, D> contribution;
+      Real node_mass;
+      q.at(off, grid.dx, contribution, node_mass);
+      const std::size_t node = grid.node_index(q.stencil.base, off);
       for (int a = 0; a < D; ++a) Accumulate::add(&grid.momentum[node][a], contribution[a]);
-      Accumulate::add(&grid.mass[node], w * m);
+      Accumulate::add(&grid.mass[node], node_mass);
     });
   }
 };
@@ -70,12 +99,15 @@ struct P2G {
 ///   adj_v    += m adj_mom;  adj_f += dt adj_mom
 ///   adj_m    += adj_mom . v + adj_A : C + sum_i w_i h_i
 ///   adj_C    += m adj_A;    adj_tau = k adj_A -> adj_kirchhoff_stress (F, plastic, C, params)
+/// tau, P and the factorization of F come from the StressRecord that the
+/// recomputed P2G of this substep wrote (stress_record.hpp): F is not factored again.
 template <class Real, int D>
 struct AdjP2G {
   ParticleView<Real, D> particles;  // s_n, read only
   GridView<Real, D> grid;
   GridAdjointView<Real, D> adj_grid;  // momentum and mass adjoints, read only here
   const MaterialSlot<Real>* materials;
+  const StressRecord<Real, D>* record;  // from P2GRecordStress at s_n, read only
   Real dt;
   ParticleAdjointView<Real, D> adj_out;  // dL/ds_n, +=
   Real* adj_params;                      // N x kMaxParams, row p +=
@@ -94,8 +126,9 @@ struct AdjP2G {
     const Vec<Real, D>& v = particles.v[p];
     const Real m = particles.mass[p];
     const Real plastic = particles.plastic[p];
+    const StressRecord<Real, D>& stress = record[p];
     const Real k = -dt * particles.volume[p] * Real(4) * grid.inv_dx * grid.inv_dx;
-    const Mat<Real, D> affine = k * kirchhoff_stress(slot, F, plastic, C) + m * C;
+    const Mat<Real, D> affine = k * stress.tau + m * C;
     Vec<Real, D> momentum = m * v;
     if (particles.force) momentum += dt * particles.force[p];
 
@@ -123,7 +156,8 @@ struct AdjP2G {
     Mat<Real, D> adj_F = Mat<Real, D>::zero();
     Real adj_plastic = Real(0);
     Real* adj_p = adj_params + p * std::size_t(materials::kMaxParams);
-    adj_kirchhoff_stress(slot, F, plastic, C, k * adj_affine, adj_F, adj_plastic, adj_C, adj_p);
+    adj_kirchhoff_stress_factored(slot, F, plastic, C, stress.P, stress.factors, k * adj_affine, adj_F, adj_plastic,
+                                  adj_C, adj_p);
 
     adj_out.x[p] += adj_x;
     adj_out.v[p] += m * adj_momentum;
