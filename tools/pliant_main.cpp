@@ -8,6 +8,7 @@
 // The reason always goes to stderr, prefixed with "pliant: error: ".
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "engine/core/backend.hpp"
 #include "engine/diff/scene_gradcheck.hpp"
 #include "engine/core/error.hpp"
+#include "engine/optim/optimize_run.hpp"
 #include "engine/scene/scene_loader.hpp"
 #include "engine/scene/scene_runner.hpp"
 #include "materials/registry.hpp"
@@ -145,9 +147,73 @@ void report_video(const pl::render::VideoResult& v, bool quiet) {
   }
 }
 
+/// `pliant run` on a scene with controls (e.g. an optimization's best_scene.yaml):
+/// the rollout applies the controls' `init` values (actuation forces included)
+/// and reports the objective, so the file replays what the optimizer found.
+int cmd_replay(const Args& a, const sc::SceneDesc& scene) {
+  if (!a.quiet)
+    std::cout << "running " << scene.path << " with its controls at their init values (objective: "
+              << scene.optimization.objective.size() << " term" << (scene.optimization.objective.size() == 1 ? "" : "s")
+              << ")" << std::endl;
+  const pl::optim::ReplayResult r = pl::optim::replay_scene(scene, a.out);
+  if (!a.quiet) {
+    std::cout << "wrote " << r.files.size() << " files to " << r.out_dir << " in " << fmt(r.wall_time_s, 3) << " s\n";
+    std::cout << "objective loss " << std::setprecision(10) << r.evaluation.loss << "\n";
+    for (const auto& [k, v] : r.evaluation.metrics) std::cout << "  " << k << " " << std::setprecision(6) << v << "\n";
+    std::cout << std::flush;
+  }
+  return 0;
+}
+
+int cmd_optimize(const Args& a) {
+  const sc::SceneDesc scene = load(a);
+  if (!scene.optimization.present())
+    throw pl::InputError(scene.path + ": the scene has no controls, objective and optimizer sections; see "
+                                      "docs/scene_format.md (Optimization) and scenes/*opt*.yaml");
+  pl::optim::OptimizeOptions opt;
+  opt.out_dir = a.out;
+  opt.resume = a.resume;
+  opt.threads = a.threads ? *a.threads : 0;
+  opt.sets = a.sets;
+  opt.previews = !a.no_preview;
+  const auto& od = scene.optimization.optimizer;
+  if (!a.quiet)
+    std::cout << "optimizing " << scene.path << ": " << od.method << ", up to " << od.iterations << " iterations, "
+              << scene.optimization.controls.size() << " control(s), " << scene.optimization.objective.size()
+              << " objective term(s)" << std::endl;
+  opt.on_message = [&](const std::string& m) {
+    if (!a.quiet) std::cout << m << std::endl;
+  };
+  opt.on_iteration = [&](const pl::optim::IterationRecord& r, double secs) {
+    if (a.quiet) return;
+    std::ostringstream line;
+    line << "iter " << std::setw(4) << r.iteration + 1 << "/" << od.iterations << "  " << std::left << std::setw(6)
+         << r.phase << std::right << "  loss " << std::scientific << std::setprecision(4) << r.loss << "  best "
+         << r.best_loss;
+    if (!std::isnan(r.grad_norm)) line << "  |grad| " << std::setprecision(3) << r.grad_norm;
+    if (!std::isnan(r.sigma)) line << "  sigma " << std::setprecision(3) << r.sigma;
+    if (r.failed) line << "  failed " << r.failed << "/" << r.evaluations;
+    line << std::fixed << std::setprecision(2) << "  " << secs << " s/it";
+    std::cout << line.str() << std::endl;
+  };
+  const pl::optim::OptimizeResult r = pl::optim::optimize_scene(scene, opt);
+  if (!a.quiet) {
+    std::cout << "stopped: " << r.stop_reason << "\n";
+    std::cout << "loss " << std::setprecision(6) << r.initial_loss << " -> " << r.best_loss;
+    if (r.initial_loss > 0 && std::isfinite(r.initial_loss))
+      std::cout << " (" << std::setprecision(3) << 100 * (1 - r.best_loss / r.initial_loss) << "% lower)";
+    std::cout << " in " << r.iterations << " iterations, " << fmt(r.wall_time_s, 3) << " s\n";
+    for (const auto& [k, v] : r.best_metrics) std::cout << "  " << k << " " << std::setprecision(6) << v << "\n";
+    std::cout << "outputs in " << r.out_dir << " (log.jsonl, loss_curve.png, best_controls.npz, best_scene.yaml)"
+              << std::endl;
+  }
+  return 0;
+}
+
 int cmd_run(const Args& a) {
   if (a.threads) pl::set_cpu_threads(*a.threads);
   const sc::SceneDesc scene = load(a);
+  if (scene.optimization.present()) return cmd_replay(a, scene);
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   sc::RunOptions opt;
   opt.out_dir = a.out;
@@ -202,10 +268,11 @@ int main(int argc, char** argv) {
       case CommandKind::Run: return cmd_run(a);
       case CommandKind::Validate: return cmd_validate(a);
       case CommandKind::Gradcheck: return cmd_gradcheck(a);
+      case CommandKind::Optimize: return cmd_optimize(a);
       case CommandKind::Info: return cmd_info();
       case CommandKind::None: break;
     }
-    std::cerr << "pliant: error: no command given; expected run, validate, gradcheck or info\n";
+    std::cerr << "pliant: error: no command given; expected run, validate, gradcheck, optimize or info\n";
     return 2;
   } catch (const pl::InputError& e) {
     std::cout.flush();

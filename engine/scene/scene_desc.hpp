@@ -13,9 +13,10 @@
 // template, which only appears when a world is built.
 //
 // Format version 1 has the sections version, description, simulation,
-// materials, bodies, output and preview (docs/scene_format.md).  The sections tools,
-// controls, objective and optimizer are reserved for later versions and are
-// rejected by the loader with an explicit message.
+// materials, bodies, output and preview (docs/scene_format.md), and the optional
+// optimization sections controls, objective and optimizer (optimize_desc.hpp).
+// The section tools is reserved for a later version and is rejected by the
+// loader with an explicit message.
 #pragma once
 
 #include <array>
@@ -24,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/scene/optimize_desc.hpp"  // issue 7: controls / objective / optimizer
 #include "kernels/mpm/boundary.hpp"
 #include "materials/registry.hpp"
 
@@ -173,6 +175,10 @@ struct SceneDesc {
   OutputDesc output;
   PreviewDesc preview;
   std::vector<OverrideRecord> overrides;
+  // --- issue 7 (optimization): the controls, objective and optimizer sections
+  // (optimize_desc.hpp); empty when the scene has none.
+  OptimizationDesc optimization;
+  // --- end issue 7
   /// Where each value that was read came from, by key path ("simulation.dt",
   /// "bodies.cube.velocity", ...).  Defaults have no entry.
   std::map<std::string, SourceLoc> locations;

@@ -12,6 +12,7 @@
 #include "engine/core/error.hpp"
 #include "engine/render/camera.hpp"
 #include "engine/render/colormap.hpp"
+#include "engine/scene/optimize_loader.hpp"  // issue 7
 #include "engine/scene/sha256.hpp"
 #include "engine/scene/yaml_reader.hpp"
 
@@ -108,12 +109,13 @@ std::vector<materials::MaterialDesc> SceneDesc::material_table() const {
 
 const std::vector<std::string>& scene_sections() {
   static const std::vector<std::string> s = {"version",   "description", "simulation", "materials",
-                                             "bodies",    "output",      "preview"};
+                                             "bodies",    "output",      "preview",
+                                             "controls",  "objective",   "optimizer"};  // issue 7: optimization
   return s;
 }
 
 const std::vector<std::string>& reserved_scene_sections() {
-  static const std::vector<std::string> s = {"tools", "controls", "objective", "optimizer"};
+  static const std::vector<std::string> s = {"tools"};
   return s;
 }
 
@@ -325,6 +327,7 @@ class Parser {
     parse_bodies(r_.require(root, "", "bodies", "a mapping from body names to {material, shape, ...}"), s);
     parse_output(r_.find(root, "output"), s);
     parse_preview(r_.find(root, "preview"), s);
+    parse_optimization(root, r_, s);  // issue 7: controls, objective, optimizer (optimize_loader.cpp)
     s.locations = r_.locations();
     return s;
   }

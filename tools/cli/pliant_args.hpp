@@ -6,6 +6,7 @@
 //                    [--threads N] [--preview] [--set key.path=value ...] [--quiet | --verbose]
 //   pliant validate SCENE [--set key.path=value ...] [--verbose]
 //   pliant gradcheck SCENE [--steps N] [--seed N] [--threads N] [--set key.path=value ...]
+//   pliant optimize SCENE [--out DIR] [--resume] [--threads N] [--no-preview] [--set key.path=value ...] [--quiet]
 //   pliant info
 //   pliant --version | --help
 #pragma once
@@ -22,7 +23,7 @@
 
 namespace pliant_cli {
 
-enum class CommandKind { None, Run, Validate, Gradcheck, Info };
+enum class CommandKind { None, Run, Validate, Gradcheck, Optimize, Info };
 
 struct Args {
   CommandKind command = CommandKind::None;
@@ -33,6 +34,8 @@ struct Args {
   std::optional<int> threads;
   std::vector<std::string> sets;
   bool preview = false;
+  bool resume = false;      // optimize: continue from out/state.json
+  bool no_preview = false;  // optimize: skip the initial/best preview images
   int steps = 20;           // gradcheck: substeps of the checked rollout
   unsigned long seed = 1;   // gradcheck: random loss weights and directions
   bool quiet = false;
@@ -90,12 +93,22 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   gradcheck->add_option("--threads", a.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   gradcheck->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
 
+  CLI::App* optimize = app.add_subcommand(
+      "optimize", "Optimize the scene's controls for its objective (controls/objective/optimizer sections)");
+  optimize->add_option("scene", a.scene, "Scene file (.yaml)")->required();
+  optimize->add_option("--out", a.out, "Output directory (default: the scene's output.dir)");
+  optimize->add_flag("--resume", a.resume, "Continue from the state saved in the output directory");
+  optimize->add_option("--threads", a.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  optimize->add_flag("--no-preview", a.no_preview, "Do not render preview images of the initial and best rollout");
+  optimize->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
+  optimize->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
+
   app.add_subcommand("info", "Version, backends, threads and the registered material models");
 
   if (argc >= 2 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "run" && cmd != "validate" && cmd != "gradcheck" && cmd != "info") {
-      std::cerr << "pliant: unknown command '" << cmd << "'; expected run, validate, gradcheck or info\n"
+    if (cmd != "run" && cmd != "validate" && cmd != "gradcheck" && cmd != "optimize" && cmd != "info") {
+      std::cerr << "pliant: unknown command '" << cmd << "'; expected run, validate, gradcheck, optimize or info\n"
                 << "Run with --help for more information.\n";
       result.exit_code = 2;
       return result;
@@ -111,6 +124,7 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   if (run->parsed()) a.command = CommandKind::Run;
   if (validate->parsed()) a.command = CommandKind::Validate;
   if (gradcheck->parsed()) a.command = CommandKind::Gradcheck;
+  if (optimize->parsed()) a.command = CommandKind::Optimize;
   if (app.get_subcommand("info")->parsed()) a.command = CommandKind::Info;
   return result;
 }
@@ -124,6 +138,8 @@ inline void print_usage(std::ostream& os) {
      << "                   [--preview] [--set key.path=value ...] [--quiet | --verbose]\n"
      << "  pliant validate SCENE [--set key.path=value ...] [--verbose]\n"
      << "  pliant gradcheck SCENE [--steps N] [--seed N] [--threads N] [--set key.path=value ...]\n"
+     << "  pliant optimize SCENE [--out DIR] [--resume] [--threads N] [--no-preview] [--set key.path=value ...]\n"
+     << "                   [--quiet]\n"
      << "  pliant info\n"
      << "  pliant --version | --help\n\n"
      << "--set: " << kSetHelp << "\n"
@@ -139,7 +155,7 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
     return result;
   };
   std::vector<std::string> argsv(argv + 1, argv + argc);
-  if (argsv.empty()) return misuse("a command is required: run, validate or info");
+  if (argsv.empty()) return misuse("a command is required: run, validate, gradcheck, optimize or info");
   const std::string cmd = argsv[0];
   if (cmd == "-h" || cmd == "--help") {
     print_usage(std::cout);
@@ -154,9 +170,11 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   if (cmd == "run") a.command = CommandKind::Run;
   else if (cmd == "validate") a.command = CommandKind::Validate;
   else if (cmd == "gradcheck") a.command = CommandKind::Gradcheck;
+  else if (cmd == "optimize") a.command = CommandKind::Optimize;
   else if (cmd == "info") a.command = CommandKind::Info;
-  else return misuse("unknown command '" + cmd + "'; expected run, validate, gradcheck or info");
+  else return misuse("unknown command '" + cmd + "'; expected run, validate, gradcheck, optimize or info");
   const bool is_gradcheck = a.command == CommandKind::Gradcheck;
+  const bool is_optimize = a.command == CommandKind::Optimize;
 
   const bool is_run = a.command == CommandKind::Run;
   const auto to_int = [](const std::string& s, int& out) {
@@ -193,9 +211,13 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
       a.verbose = true;
     } else if (is_run && opt == "--preview") {
       a.preview = true;
-    } else if (is_run && (opt == "-q" || opt == "--quiet")) {
+    } else if ((is_run || is_optimize) && (opt == "-q" || opt == "--quiet")) {
       a.quiet = true;
-    } else if (is_run && opt == "--out") {
+    } else if (is_optimize && opt == "--resume") {
+      a.resume = true;
+    } else if (is_optimize && opt == "--no-preview") {
+      a.no_preview = true;
+    } else if ((is_run || is_optimize) && opt == "--out") {
       if (!take_value() || value.empty()) return misuse("--out needs a directory");
       a.out = value;
     } else if (is_run && opt == "--frames") {
@@ -210,7 +232,7 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
       int n = 0;
       if (!take_value() || !to_int(value, n)) return misuse("--seed needs an integer >= 0");
       a.seed = (unsigned long)n;
-    } else if ((is_run || is_gradcheck) && opt == "--threads") {
+    } else if ((is_run || is_gradcheck || is_optimize) && opt == "--threads") {
       int n = 0;
       if (!take_value() || !to_int(value, n)) return misuse("--threads needs an integer >= 0 (0 = all cores)");
       a.threads = n;
