@@ -42,6 +42,20 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-numpy >/dev/null
 fi
 
+# Python package (issue 8): pybind11 and scikit-build-core build `import pliant`
+# (`pip install .`, and the CMake build's module for the tests); pytest runs
+# tests/python.  pip into the default python3 (a pyenv here); skipped when present.
+for mod in pybind11:pybind11 scikit_build_core:scikit-build-core pytest:pytest; do
+  import_name="${mod%%:*}"; pip_name="${mod##*:}"
+  if python3 -c "import ${import_name}" 2>/dev/null; then
+    echo "[install_deps] ${pip_name} already installed"
+  else
+    echo "[install_deps] installing ${pip_name} with pip"
+    python3 -m pip install --quiet "${pip_name}" ||
+      echo "[install_deps] WARNING: pip could not install ${pip_name}; without pybind11 the Python module and its tests are skipped" >&2
+  fi
+done
+
 if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then
   echo "[install_deps] CUDA toolkit found: $( (command -v nvcc || echo /usr/local/cuda/bin/nvcc) )"
 elif [ -f /usr/local/cuda/include/cccl/thrust/for_each.h ]; then

@@ -52,6 +52,15 @@ class MpmWorld {
   void step(int substeps = 1);
 
   const ParticleSet<Real, D>& particles() const;
+  /// The host copy for in-place edits (the Python bindings' zero-copy numpy
+  /// views): brought up to date, then marked newer than the backend so the next
+  /// step uploads it.  Its vectors keep their storage while the particle count
+  /// is unchanged (downloads and set_particles reuse it; add_body may move it).
+  ParticleSet<Real, D>& edit_particles() {
+    particles();
+    device_dirty_ = true;
+    return host_;
+  }
   /// Replaces particle state (same count and layout as particles()).
   void set_particles(const ParticleSet<Real, D>& p);
   /// Per-particle external forces [N] (empty vector to clear).

@@ -1,0 +1,85 @@
+// SimCore: what a Python `pliant.Simulation` holds — the scene, the world
+// built from it, and the initial particle state that reset() returns to.
+//
+// Zero-copy state and staleness.  MpmWorld keeps a host copy of the particles
+// (ParticleSet) and the backend keeps its own buffers; the host copy is what
+// Python sees: the arrays returned by x, v, F, C, plastic are NumPy views of the
+// host vectors (no copy), and their storage never moves during the world's life
+// (bodies are only added while building it; downloads and set_particles write
+// in place).  Two rules keep both sides consistent:
+//   * after anything that advances the backend (step, a rollout's forward or
+//     backward), the host copy is downloaded at once, so a view read afterwards
+//     shows the new state;
+//   * before anything that runs the backend, the host copy is marked newer
+//     (MpmWorld::edit_particles), so writes made through a view are uploaded.
+// The cost is one download and one upload per call (not per substep); on the
+// CPU backend both are memory copies, small next to a substep.
+//
+// `generation` counts changes made from Python (steps, resets, edits of
+// parameters or forces); a recorded rollout remembers it and refuses to run
+// backward once the simulation has moved on.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/core/error.hpp"
+#include "engine/mpm/mpm_world.hpp"
+#include "engine/scene/build_world.hpp"
+#include "engine/scene/scene_desc.hpp"
+
+namespace pl::py_bind {
+
+template <class Real, int D>
+class SimCore {
+ public:
+  SimCore(const scene::SceneDesc& scene, Backend backend)
+      : scene_(scene), world_(scene::build_world<Real, D>(scene, backend)) {
+    scene::check_stability(scene_, *world_);
+    initial_ = world_->particles();
+  }
+
+  MpmWorld<Real, D>& world() { return *world_; }
+  const scene::SceneDesc& scene() const { return scene_; }
+  long generation() const { return generation_; }
+  void touch() { ++generation_; }
+
+  /// The host particle state, for views: current, and uploaded before the next run.
+  ParticleSet<Real, D>& host() { return world_->edit_particles(); }
+
+  /// Runs `substeps` substeps.  On a SimulationError the host copy still shows
+  /// the last state the backend reached, and further steps raise until reset().
+  void step(int substeps) {
+    touch();
+    world_->edit_particles();
+    try {
+      world_->step(substeps);
+    } catch (...) {
+      world_->particles();
+      throw;
+    }
+    world_->particles();
+  }
+
+  /// Back to the initial state at t = 0: x, v, F, C and plastic state as built
+  /// (material parameters, densities and forces set since then are kept).
+  void reset() {
+    touch();
+    ParticleSet<Real, D> p = world_->particles();
+    p.x = initial_.x;
+    p.v = initial_.v;
+    p.F = initial_.F;
+    p.C = initial_.C;
+    p.plastic = initial_.plastic;
+    world_->backend_advanced(0);  // step count back to 0 (the backend is overwritten next)
+    world_->set_particles(p);     // same sizes: the host vectors keep their storage
+  }
+
+ private:
+  scene::SceneDesc scene_;
+  std::unique_ptr<MpmWorld<Real, D>> world_;
+  ParticleSet<Real, D> initial_;
+  long generation_ = 0;
+};
+
+}  // namespace pl::py_bind
