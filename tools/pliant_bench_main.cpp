@@ -10,7 +10,17 @@
 // repetitions continue one simulation (no reset between them), so a peer run
 // with the same schedule sees the same states.  Reported: min and median
 // particle-steps/s over the repetitions (max in the JSON too).
+//
+// S3 (--workload S3; small = diffmpm 2D, large = diffmpm3d sizes) times the
+// forward and the checkpointed forward+backward of tools/bench/diffmpm.hpp and
+// writes the loss and dL/dtheta to the JSON for the peer harness's check.
+// --particles DIR loads the initial state shared with the peers
+// (tools/peers/run_peers.py) instead of generating it.
+#include "tools/bench/diffmpm.hpp"
+#include "tools/bench/npy_read.hpp"
 #include "tools/bench/workloads.hpp"
+
+#include <sys/resource.h>
 
 #include <omp.h>
 
@@ -57,14 +67,17 @@ struct Options {
   std::uint64_t seed = 42;
   std::size_t stream_mb = 64;
   int stream_reps = 10;
+  std::string particles;  // --particles DIR
+  int steps = 0;          // S3: substeps (0: the workload's)
+  double checkpoint_mb = 0;
 };
 
 const char* kUsage =
     "usage: pliant_bench [options]\n"
-    "  --workload S1|S2|all       workloads of BENCHMARKS.md (default all)\n"
-    "  --size small|large|all     S1: n_grid 32 | 64; S2: quality 1 | 2 (default all)\n"
+    "  --workload S1|S2|S3|all    workloads of BENCHMARKS.md (default all = S1 and S2)\n"
+    "  --size small|large|all     S1: n_grid 32 | 64; S2: quality 1 | 2; S3: 2d | 3d (default all)\n"
     "  --threads LIST             comma-separated CPU thread counts, each run in turn (default 1,2)\n"
-    "  --reps N                   timed repetitions (default 5)\n"
+    "  --reps N                   timed repetitions (default 5; S3 accepts 0: loss and gradient only)\n"
     "  --warmup N                 untimed frames before the first repetition (default 2)\n"
     "  --frames N                 frames per repetition (default: ~2.5e6 particle-steps per repetition;\n"
     "                             S1/n32 12, S1/n64 2, S2/q1 15, S2/q2 2)\n"
@@ -75,6 +88,10 @@ const char* kUsage =
     "                             (float32, N x dim) and material groups to DIR/<W>_<size>_material.npy (int32, N)\n"
     "  --save-only                with --save-particles: write the files and exit without timing\n"
     "  --seed N                   seed of the initial positions (default 42)\n"
+    "  --particles DIR            load the initial state from DIR/<W>_<size>_x.npy and _material.npy\n"
+    "                             (S3 also _actuation.npy) instead of generating it\n"
+    "  --steps N                  S3: substeps of the rollout (default 1024 in 2D, 512 in 3D)\n"
+    "  --checkpoint-mb MB         S3: checkpoint budget (default: the rollout's, ~2 sqrt(steps) states)\n"
     "  --stream-mb N              STREAM triad array size in MiB, 3 arrays (default 64)\n"
     "  --stream-reps N            STREAM triad timed passes, best counts (default 10)\n"
     "  --help\n";
@@ -117,8 +134,8 @@ Options parse(int argc, char** argv) {
     } else if (a == "--workload") {
       const std::string v = value();
       if (v == "all") o.workloads = {"S1", "S2"};
-      else if (v == "S1" || v == "S2") o.workloads = {v};
-      else usage_error("--workload expects S1, S2 or all, got '" + v + "'");
+      else if (v == "S1" || v == "S2" || v == "S3") o.workloads = {v};
+      else usage_error("--workload expects S1, S2, S3 or all, got '" + v + "'");
     } else if (a == "--size") {
       const std::string v = value();
       if (v == "all") o.sizes = {"small", "large"};
@@ -129,7 +146,7 @@ Options parse(int argc, char** argv) {
       for (const std::string& t : split(value(), ',')) o.threads.push_back(parse_int("--threads", t, 1));
       if (o.threads.empty()) usage_error("--threads expects a list such as 1,2");
     } else if (a == "--reps") {
-      o.reps = parse_int(a, value(), 1);
+      o.reps = parse_int(a, value(), 0);
     } else if (a == "--warmup") {
       o.warmup = parse_int(a, value(), 0);
     } else if (a == "--frames") {
@@ -148,11 +165,19 @@ Options parse(int argc, char** argv) {
       o.stream_mb = std::size_t(parse_int(a, value(), 1));
     } else if (a == "--stream-reps") {
       o.stream_reps = parse_int(a, value(), 1);
+    } else if (a == "--particles") {
+      o.particles = value();
+    } else if (a == "--steps") {
+      o.steps = parse_int(a, value(), 1);
+    } else if (a == "--checkpoint-mb") {
+      o.checkpoint_mb = double(parse_int(a, value(), 1));
     } else {
       usage_error("unknown option '" + a + "'");
     }
   }
   if (o.save_only && o.save_particles.empty()) usage_error("--save-only needs --save-particles DIR");
+  if (o.reps == 0 && std::find(o.workloads.begin(), o.workloads.end(), "S3") == o.workloads.end())
+    usage_error("--reps 0 (no timing) is only meaningful for S3 (loss and gradient only)");
   return o;
 }
 
@@ -314,20 +339,110 @@ void save_particles(const std::string& dir, const WorkloadSpec& spec, const pl::
   pl::bench::write_npy_i32(stem + "_material.npy", w.materials(), {n});
 }
 
+void save_s3(const std::string& dir, const pl::bench::S3Spec& spec, const pl::bench::InitialState& st) {
+  std::filesystem::create_directories(dir);
+  const std::string stem = (std::filesystem::path(dir) / ("S3_" + spec.size)).string();
+  const std::vector<float> x(st.positions.begin(), st.positions.end());
+  pl::bench::write_npy_f32(stem + "_x.npy", x, {spec.num_particles, std::size_t(spec.dim)});
+  pl::bench::write_npy_i32(stem + "_material.npy", st.material_of, {spec.num_particles});
+  pl::bench::write_npy_f32(stem + "_actuation.npy", pl::bench::s3_actuation(spec, spec.steps),
+                           {std::size_t(spec.steps), std::size_t(spec.groups)});
+}
+
+double peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) * 1024.0;  // Linux reports KiB
+}
+
+std::unique_ptr<pl::bench::Workload> build_workload(const Options& o, const WorkloadSpec& spec) {
+  if (o.particles.empty()) return pl::bench::make_workload(spec, o.seed);
+  return pl::bench::make_workload(spec,
+                                  pl::bench::load_initial_state(spec, o.particles, spec.workload == "S1" ? 1 : 3));
+}
+
+// S3: forward and checkpointed forward+backward, loss and dL/dtheta.
+json run_s3(const Options& o, const pl::bench::S3Spec& spec, int threads, std::ostream& out, bool talk) {
+  pl::set_cpu_threads(threads);
+  pl::bench::InitialState st;
+  std::vector<float> theta;
+  const int steps = o.steps ? o.steps : spec.steps;
+  if (o.particles.empty()) {
+    st = pl::bench::s3_initial_state(spec, o.seed);
+    theta = pl::bench::s3_actuation(spec, steps);
+  } else {
+    st = pl::bench::load_initial_state(spec.as_workload(), o.particles, spec.groups);
+    const std::string path = o.particles + "/S3_" + spec.size + "_actuation.npy";
+    const auto a = pl::bench::read_npy_f32(path);
+    if (a.shape.size() != 2 || a.shape[1] != std::size_t(spec.groups) || a.shape[0] < std::size_t(steps))
+      throw pl::InputError(path + ": expected shape (>= " + std::to_string(steps) + ", " +
+                           std::to_string(spec.groups) + ")");
+    theta = a.data;
+  }
+  const CpuSample c0 = cpu_sample();
+  const pl::bench::S3Result r =
+      pl::bench::run_s3(spec, st, theta, steps, o.reps, std::size_t(o.checkpoint_mb * double(1 << 20)));
+  const json others = others_fraction(c0, cpu_sample());
+  const double psteps = double(r.particles) * steps;
+  json j = {{"workload", "S3"},
+            {"size", spec.size},
+            {"dim", spec.dim},
+            {"particles", r.particles},
+            {"grid_nodes_per_axis", spec.n_grid},
+            {"dt", spec.dt},
+            {"steps", steps},
+            {"threads", threads},
+            {"t_forward_s", r.t_forward},
+            {"t_forward_backward_s", r.t_forward_backward},
+            {"loss", r.loss},
+            {"grad_theta", r.grad_theta},
+            {"checkpoints", r.report.checkpoints},
+            {"peak_checkpoints", r.report.peak_checkpoints},
+            {"bytes_per_state", r.report.bytes_per_state},
+            {"checkpoint_bytes", r.report.checkpoint_bytes},
+            {"tape_bytes_per_particle_step", double(r.report.checkpoint_bytes) / psteps},
+            {"recompute_factor", r.report.recompute_factor},
+            {"others_cpu_fraction", others}};
+  if (talk) {
+    char line[512];
+    if (r.t_forward.empty()) {
+      std::snprintf(line, sizeof line, "S3/%s N=%zu steps=%d thr=%d  loss %.9g (no timing: --reps 0)", spec.size.c_str(),
+                    r.particles, steps, threads, r.loss);
+    } else {
+      const double tf = median_of(r.t_forward), tfb = median_of(r.t_forward_backward);
+      std::snprintf(line, sizeof line,
+                    "S3/%s N=%zu steps=%d thr=%d  fwd %.3f s  fwd+bwd %.3f s (medians of %d)  overhead %.2fx  "
+                    "tape %.2f B/p-step  loss %.9g",
+                    spec.size.c_str(), r.particles, steps, threads, tf, tfb, o.reps, tfb / tf,
+                    j["tape_bytes_per_particle_step"].get<double>(), r.loss);
+    }
+    out << line << std::endl;
+  }
+  return j;
+}
+
 int run(const Options& o) {
   const bool json_to_stdout = o.json_path == "-";
   std::ostream& out = json_to_stdout ? std::cerr : std::cout;
   const bool talk = !o.quiet;
 
   std::vector<WorkloadSpec> specs;
+  std::vector<pl::bench::S3Spec> s3specs;
   for (const auto& w : o.workloads)
-    for (const auto& s : o.sizes) specs.push_back(pl::bench::spec_for(w, s));
+    for (const auto& s : o.sizes) {
+      if (w == "S3") s3specs.push_back(pl::bench::s3_spec(s == "small" ? "2d" : "3d"));
+      else specs.push_back(pl::bench::spec_for(w, s));
+    }
 
   if (o.save_only) {
     for (const auto& spec : specs) {
       const auto w = pl::bench::make_workload(spec, o.seed);
       save_particles(o.save_particles, spec, *w);
       if (talk) out << "saved " << spec.label() << " (" << spec.num_particles << " particles) to " << o.save_particles << "\n";
+    }
+    for (const auto& spec : s3specs) {
+      save_s3(o.save_particles, spec, pl::bench::s3_initial_state(spec, o.seed));
+      if (talk) out << "saved S3/" << spec.size << " (" << spec.num_particles << " particles) to " << o.save_particles << "\n";
     }
     return 0;
   }
@@ -389,7 +504,7 @@ int run(const Options& o) {
     for (int t : o.threads) {
       pl::set_cpu_threads(t);
       const auto t_setup0 = std::chrono::steady_clock::now();
-      const auto w = pl::bench::make_workload(spec, o.seed);
+      const auto w = build_workload(o, spec);
       const auto t_setup1 = std::chrono::steady_clock::now();
       if (!o.save_particles.empty() && t == o.threads.front()) save_particles(o.save_particles, spec, *w);
       w->step_frames(o.warmup);
@@ -459,7 +574,10 @@ int run(const Options& o) {
            {"others_cpu_fraction", others}});
     }
   }
+  for (const auto& spec : s3specs)
+    for (int t : o.threads) results.push_back(run_s3(o, spec, t, out, talk));
   doc["results"] = results;
+  doc["peak_rss_bytes"] = peak_rss_bytes();
   pl::set_cpu_threads(0);
 
   if (!o.json_path.empty()) {

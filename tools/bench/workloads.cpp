@@ -15,6 +15,7 @@
 #include "engine/core/error.hpp"
 #include "engine/mpm/mpm_world.hpp"
 #include "materials/registry.hpp"
+#include "tools/bench/npy_read.hpp"
 
 namespace pl::bench {
 
@@ -111,6 +112,28 @@ InitialState initial_state(const WorkloadSpec& spec, std::uint64_t seed) {
   return st;
 }
 
+InitialState load_initial_state(const WorkloadSpec& spec, const std::string& dir, int num_groups) {
+  const std::string stem = dir + "/" + spec.workload + "_" + spec.size;
+  const NpyArray<float> x = read_npy_f32(stem + "_x.npy");
+  if (x.shape.size() != 2 || x.shape[1] != std::size_t(spec.dim))
+    throw InputError(stem + "_x.npy: expected shape (N, " + std::to_string(spec.dim) + ") for " + spec.label());
+  const NpyArray<int> g = read_npy_i32(stem + "_material.npy");
+  if (g.shape.size() != 1 || g.shape[0] != x.shape[0])
+    throw InputError(stem + "_material.npy: expected shape (" + std::to_string(x.shape[0]) + ",) to match " + stem +
+                     "_x.npy");
+  if (x.shape[0] != spec.num_particles)
+    throw InputError(stem + "_x.npy: " + spec.label() + " needs " + std::to_string(spec.num_particles) +
+                     " particles, the file has " + std::to_string(x.shape[0]));
+  InitialState st;
+  st.positions.assign(x.data.begin(), x.data.end());  // float -> double is exact
+  st.material_of = g.data;
+  for (int m : st.material_of)
+    if (m < 0 || m >= num_groups)
+      throw InputError(stem + "_material.npy: group " + std::to_string(m) + " outside [0, " +
+                       std::to_string(num_groups) + ") for " + spec.label());
+  return st;
+}
+
 // --- Materials ------------------------------------------------------------------------
 
 namespace {
@@ -178,16 +201,16 @@ MpmSettings<D> make_settings(const WorkloadSpec& spec) {
 template <int D>
 class WorldWorkload final : public Workload {
  public:
-  WorldWorkload(const WorkloadSpec& spec, std::uint64_t seed)
+  WorldWorkload(const WorkloadSpec& spec, const InitialState& st)
       : Workload(spec),
         world_(make_settings<D>(spec), spec.workload == "S1" ? std::vector<materials::MaterialDesc>{make_s1_fluid()}
                                                              : make_s2_materials(),
                Backend::Cpu, "bench " + spec.label()) {
-    const InitialState st = initial_state(spec, seed);
     const int num_groups = spec.workload == "S1" ? 1 : 3;
+    const std::size_t n = st.material_of.size();
     for (int g = 0; g < num_groups; ++g) {
       std::vector<std::array<double, D>> xs;
-      for (std::size_t i = 0; i < spec.num_particles; ++i) {
+      for (std::size_t i = 0; i < n; ++i) {
         if (st.material_of[i] != g) continue;
         std::array<double, D> x{};
         for (int a = 0; a < D; ++a) x[a] = st.positions[std::size_t(D) * i + a];
@@ -220,8 +243,14 @@ class WorldWorkload final : public Workload {
 }  // namespace
 
 std::unique_ptr<Workload> make_workload(const WorkloadSpec& spec, std::uint64_t seed) {
-  if (spec.dim == 3) return std::make_unique<WorldWorkload<3>>(spec, seed);
-  if (spec.dim == 2) return std::make_unique<WorldWorkload<2>>(spec, seed);
+  return make_workload(spec, initial_state(spec, seed));
+}
+
+std::unique_ptr<Workload> make_workload(const WorkloadSpec& spec, const InitialState& state) {
+  if (state.positions.size() != state.material_of.size() * std::size_t(spec.dim))
+    throw InputError("workload " + spec.label() + ": initial positions and groups disagree in length");
+  if (spec.dim == 3) return std::make_unique<WorldWorkload<3>>(spec, state);
+  if (spec.dim == 2) return std::make_unique<WorldWorkload<2>>(spec, state);
   throw InputError("workload " + spec.label() + ": dimension must be 2 or 3");
 }
 

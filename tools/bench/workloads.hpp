@@ -81,6 +81,11 @@ struct InitialState {
   std::vector<int> material_of;
 };
 InitialState initial_state(const WorkloadSpec& spec, std::uint64_t seed);
+/// The initial state shared with the peers: DIR/<W>_<size>_x.npy (float32,
+/// N x dim) and DIR/<W>_<size>_material.npy (int32, N), as written by
+/// --save-particles.  Throws InputError naming the file when a shape, dtype or
+/// group index does not fit the workload.
+InitialState load_initial_state(const WorkloadSpec& spec, const std::string& dir, int num_groups);
 
 /// A built, ready-to-step world of one workload (float, CPU backend).  The
 /// first upload to the backend and the stability check happen in make_workload,
@@ -106,6 +111,8 @@ class Workload {
 };
 
 std::unique_ptr<Workload> make_workload(const WorkloadSpec& spec, std::uint64_t seed);
+/// Same, from a given initial state (e.g. load_initial_state).
+std::unique_ptr<Workload> make_workload(const WorkloadSpec& spec, const InitialState& state);
 
 /// Modeled memory traffic of one MPM substep, per particle-step (bytes).
 /// The model (also in docs/benchmarks.md):
