@@ -51,8 +51,13 @@ TriangleMesh make_rectangular_sheet(const P3& origin, const P3& edge_u, const P3
   for (int j = 0; j < cells_v; ++j)
     for (int i = 0; i < cells_u; ++i) {
       const int a = i + stride * j, b = a + 1, c = b + stride, d = a + stride;
-      mesh.triangles.push_back({a, b, c});
-      mesh.triangles.push_back({a, c, d});
+      if (j % 2 == 0) {
+        mesh.triangles.push_back({a, b, c});
+        mesh.triangles.push_back({a, c, d});
+      } else {
+        mesh.triangles.push_back({a, b, d});
+        mesh.triangles.push_back({b, c, d});
+      }
     }
   return mesh;
 }

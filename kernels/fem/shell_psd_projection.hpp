@@ -45,7 +45,10 @@ PL_HD inline bool project_psd(Real (&A)[N][N]) {
   }
   if (dominant) return true;
 
-  const Real tol = Real(1e-30) + scale * (sizeof(Real) == 4 ? Real(1e-14) : Real(1e-30));
+  // Stop when the off-diagonal mass is below (1e-6 float, 1e-12 double) of
+  // the norm: eigenvalues are then that accurate relative to the largest, and
+  // asking for more only burns sweeps against rounding.
+  const Real tol = scale * (sizeof(Real) == 4 ? Real(1e-12) : Real(1e-24));
   for (int sweep = 0; sweep < 16; ++sweep) {
     Real off = Real(0);
     for (int p = 0; p < N; ++p)
