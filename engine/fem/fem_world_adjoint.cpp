@@ -92,12 +92,16 @@ void FemWorld<Real>::adjoint_step(StateAdjoint& adj, FemParameterGradients<Real>
 template <class Real>
 static std::vector<std::vector<Real>> adjoint_end_step(const std::vector<std::shared_ptr<EnergyTerm<Real>>>& terms,
                                                        const std::vector<Real>& x_end,
-                                                       typename FemWorld<Real>::StateAdjoint& adj) {
+                                                       typename FemWorld<Real>::StateAdjoint& adj,
+                                                       FemParameterGradients<Real>& grads) {
   std::vector<std::vector<Real>> adj_s_n(terms.size());
   for (std::size_t k = 0; k < terms.size(); ++k) {
     const std::vector<Real> s = terms[k]->internal_state();
     adj_s_n[k].assign(s.size(), Real(0));
-    if (!s.empty()) terms[k]->adj_end_step(x_end.data(), s, adj.term_state[k].data(), adj.x.data(), adj_s_n[k].data());
+    if (s.empty()) continue;
+    terms[k]->adj_end_step(x_end.data(), s, adj.term_state[k].data(), adj.x.data(), adj_s_n[k].data());
+    // The update may depend on parameters too (plastic hinges: the yield angle).
+    terms[k]->adj_end_step_parameters(x_end.data(), s, adj.term_state[k].data(), grads.term_parameters[k].data());
   }
   return adj_s_n;
 }
@@ -113,7 +117,7 @@ void FemWorld<Real>::adjoint_implicit(StateAdjoint& adj, FemParameterGradients<R
   constrained_targets(step_, y);
   newton(obj, y, "implicit step (recomputed for the adjoint)");
 
-  std::vector<std::vector<Real>> adj_s_n = adjoint_end_step(terms_, y, adj);
+  std::vector<std::vector<Real>> adj_s_n = adjoint_end_step(terms_, y, adj, grads);
   std::vector<Real> xt(ndof), new_x(ndof), new_v(ndof, Real(0));
   for (std::size_t i = 0; i < ndof; ++i) {
     xt[i] = adj.x[i] + adj.v[i] / h;
@@ -242,7 +246,7 @@ void FemWorld<Real>::adjoint_explicit(StateAdjoint& adj, FemParameterGradients<R
       const std::vector<Real> x_end = x_;
       x_ = x_n;
       v_ = v_n;
-      adj_s_n = adjoint_end_step(terms_, x_end, adj);
+      adj_s_n = adjoint_end_step(terms_, x_end, adj, grads);
     } else {
       adj_s_n.resize(terms_.size());
     }
