@@ -87,10 +87,13 @@ void MpmRollout<Real, D>::forward() {
 
 template <class Real, int D>
 void MpmRollout<Real, D>::advance(int from, int to, bool recompute) {
-  const SubstepParams<Real, D> params = world_.substep_params();
+  const SubstepParams<Real, D> base_params = world_.substep_params();
   for (int step = from; step < to; ++step) {
     apply_forces(step);
+    // issue 6: tools move every substep; their reactions are recorded on the first pass only
+    const SubstepParams<Real, D> params = world_.tools().empty() ? base_params : world_.substep_params(start_step_ + step);
     const std::uint64_t fault = world_.mpm_backend().substep(params);
+    if (!recompute) world_.record_tool_reactions(start_step_ + step);
     world_.backend_advanced(start_step_ + step + 1);
     if (fault != kNoFault) throw SimulationError(world_.describe_fault(fault, start_step_ + step + 1));
     if (!recompute && loss_reads(step + 1) && options_.on_state) options_.on_state(step + 1, world_.particles());
@@ -130,8 +133,10 @@ void MpmRollout<Real, D>::seed_final(int steps) {
 template <class Real, int D>
 void MpmRollout<Real, D>::adjoint(int step) {
   apply_forces(step);
-  const std::uint64_t fault = world_.mpm_backend().adjoint_substep(world_.substep_params());
+  const std::uint64_t fault = world_.mpm_backend().adjoint_substep(
+      world_.tools().empty() ? world_.substep_params() : world_.substep_params(start_step_ + step));  // issue 6
   check_adjoint(fault, step);
+  tool_adjoint_step(step);  // issue 6
   if (options_.force_gradient) {
     std::vector<Vec<Real, D>> adj_f;
     world_.mpm_backend().download_force_adjoint(adj_f);
@@ -167,8 +172,11 @@ void MpmRollout<Real, D>::check_adjoint(std::uint64_t fault, int step) {
 template <class Real, int D>
 RolloutGradients<Real, D> MpmRollout<Real, D>::backward() {
   if (!forward_done_) throw InputError("rollout: backward() needs a forward() first (each forward allows one backward)");
+  for (int k = 0; k < int(world_.tools().size()); ++k)  // issue 6
+    world_.tool(k).adjoint_begin(start_step_, start_step_ + options_.steps);
   schedule_->run_backward(*this);
   RolloutGradients<Real, D> g;
+  for (int k = 0; k < int(world_.tools().size()); ++k) g.tools.push_back(world_.tool(k).adjoint_end());  // issue 6
   world_.mpm_backend().download_state_adjoint(g.initial_state);
   world_.mpm_backend().download_parameter_gradients(g.parameters);
   world_.mpm_backend().free_states();
@@ -180,6 +188,20 @@ RolloutGradients<Real, D> MpmRollout<Real, D>::backward() {
     g.density[std::size_t(p.material[i])] += double(g.parameters.mass[i]) * double(p.volume[i]);
   forward_done_ = false;
   return g;
+}
+
+// issue 6: hands each tool the gradient block of substep `step` (the trajectory adjoint, engine/coupling/tool.cpp).
+template <class Real, int D>
+void MpmRollout<Real, D>::tool_adjoint_step(int step) {
+  if (world_.tools().empty()) return;
+  std::vector<Real> blocks;
+  world_.mpm_backend().download_tool_adjoint(blocks);
+  constexpr int K = kToolAdjointSize<D>;
+  for (int k = 0; k < int(world_.tools().size()); ++k) {
+    double block[K];
+    for (int e = 0; e < K; ++e) block[e] = std::size_t(k * K + e) < blocks.size() ? double(blocks[std::size_t(k * K + e)]) : 0.0;
+    world_.tool(k).adjoint_step(start_step_ + step, block);
+  }
 }
 
 template <class Real, int D>

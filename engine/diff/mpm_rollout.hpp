@@ -63,6 +63,7 @@ struct RolloutGradients {
   ParticleAdjoint<Real, D> initial_state;  // dL/ds_0: x, v, F, C, plastic
   ParameterGradients<Real, D> parameters;  // packed material parameters (per material, per particle), mass, wall friction
   std::vector<double> density;             // dL/drho per material: sum over its particles of dL/dm_p V0_p
+  std::vector<ToolGradients<D>> tools;     // issue 6: per tool (world.tools() order): actions, waypoints, pose, friction, stiffness
 };
 
 struct RolloutReport {
@@ -100,6 +101,7 @@ class MpmRollout final : private ReverseMachine {
   void add_loss_gradient(int step);
   void apply_forces(int step);
   void check_adjoint(std::uint64_t fault, int step);
+  void tool_adjoint_step(int step);  // issue 6
 
   MpmWorld<Real, D>& world_;
   RolloutOptions<Real, D> options_;

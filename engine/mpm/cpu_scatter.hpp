@@ -69,7 +69,7 @@ class CpuAdjointRunner {
     });
   }
   void grid_update(std::size_t num_nodes, const AdjGridUpdate<Real, D, PlainAccumulate>& kernel) {
-    friction_.run(num_nodes, kernel, kernel.adj_friction, std::size_t(2 * D),
+    friction_.run(num_nodes, kernel, kernel.adj_friction, std::size_t(2 * D + kernel.tools.count * kToolAdjointSize<D>),  // + issue 6 tool blocks
                   [](AdjGridUpdate<Real, D, PlainAccumulate> k, Real* buf) {
                     k.adj_friction = buf;
                     return k;

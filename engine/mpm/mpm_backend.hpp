@@ -9,6 +9,7 @@
 
 #include "engine/core/backend.hpp"
 #include "engine/mpm/particle_set.hpp"
+#include "kernels/coupling/tool_reaction.hpp"
 #include "kernels/mpm/boundary.hpp"
 #include "kernels/mpm/views.hpp"
 
@@ -20,6 +21,7 @@ struct SubstepParams {
   Vec<Real, D> gravity;
   WallConditions<Real, D> walls;
   Real velocity_scale;  // exp(-damping dt); 1 without damping
+  ToolSet<Real, D> tools{};  // issue 6: rigid tools of this substep (kernels/coupling/tool_state.hpp)
 };
 
 template <class Real, int D>
@@ -106,6 +108,16 @@ class MpmBackend {
   virtual void download_parameter_gradients(ParameterGradients<Real, D>& g) const = 0;
   /// dL/d(external force on each particle) of the last adjoint_substep.
   virtual void download_force_adjoint(std::vector<Vec<Real, D>>& adj_f) const = 0;
+
+  // ---- issue 6: rigid tools (engine/coupling) ----------------------------------------
+  /// Copies a mesh tool's distance field into kernel memory; the returned
+  /// pointer (for ToolState::geometry.grid.values) lives as long as the backend.
+  virtual const Real* upload_tool_field(const std::vector<Real>& values) = 0;
+  /// Force and torque on each tool (params.tools order) during the last substep.
+  virtual void download_tool_reactions(std::vector<ToolWrench<Real>>& reactions) const = 0;
+  /// Each tool's gradient block (ToolAdjointIndex<D>, tools.count blocks) of
+  /// the last adjoint_substep: dL/d(pose, velocity, friction, stiffness) of that substep.
+  virtual void download_tool_adjoint(std::vector<Real>& blocks) const = 0;
 };
 
 template <class Real, int D>

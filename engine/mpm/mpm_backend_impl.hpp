@@ -14,6 +14,8 @@
 #include <thrust/fill.h>
 #include <thrust/functional.h>
 #include <thrust/transform.h>
+#include <thrust/transform_reduce.h>                // issue 6: tool reactions
+#include <thrust/iterator/counting_iterator.h>     // issue 6
 
 #include <stdexcept>
 #include <string>
@@ -95,7 +97,13 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
 
     p2g_(n, particles, grid, shape_.num_nodes(), materials, params.dt);
-    parallel_for<Exec>(shape_.num_nodes(), GridUpdate<Real, D>{grid, params.walls, params.gravity, params.dt, params.velocity_scale});
+    {
+      GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
+      update.tools = params.tools;  // issue 6: rigid tools, with their impulses recorded for the reactions
+      update.tool_impulse = tool_impulse_buffer(params.tools.count);
+      parallel_for<Exec>(shape_.num_nodes(), update);
+      sum_tool_reactions(params);
+    }
     parallel_for<Exec>(n, G2P<Real, D>{particles, grid, materials, params.dt, thrust::raw_pointer_cast(fault_.data())});
 
     std::uint64_t fault = fault_[0];  // one word back to the host per substep
@@ -190,7 +198,11 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     thrust::fill(Exec::policy(), grid_momentum_.begin(), grid_momentum_.end(), Vec<Real, D>::zero());
     thrust::fill(Exec::policy(), grid_mass_.begin(), grid_mass_.end(), Real(0));
     p2g_(n, particles, grid, nodes, materials, params.dt);
-    parallel_for<Exec>(nodes, GridUpdate<Real, D>{grid, params.walls, params.gravity, params.dt, params.velocity_scale});
+    {
+      GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
+      update.tools = params.tools;  // issue 6
+      parallel_for<Exec>(nodes, update);
+    }
 
     zero_state(adj_next_);
     thrust::fill(Exec::policy(), adj_grid_velocity_.begin(), adj_grid_velocity_.end(), Vec<Real, D>::zero());
@@ -208,9 +220,15 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     adjoint_.g2p(n, nodes,
                  AdjG2P<Real, D, Acc>{particles, grid, materials, params.dt, adjoint_view(adj_), adjoint_view(adj_next_),
                                       adj_grid.velocity, adj_params, fault});
-    adjoint_.grid_update(nodes, AdjGridUpdate<Real, D, Acc>{grid, adj_grid, params.walls, params.gravity, params.dt,
-                                                            params.velocity_scale,
-                                                            thrust::raw_pointer_cast(adj_friction_.data()), fault});
+    {
+      // issue 6: the tool blocks after the 2 D wall-friction entries hold this substep's tool gradients.
+      thrust::fill(Exec::policy(), adj_friction_.begin() + 2 * D, adj_friction_.end(), Real(0));
+      AdjGridUpdate<Real, D, Acc> adj_update{grid, adj_grid, params.walls, params.gravity, params.dt,
+                                             params.velocity_scale, thrust::raw_pointer_cast(adj_friction_.data()), fault};
+      adj_update.tools = params.tools;
+      adjoint_.grid_update(nodes, adj_update);
+      adjoint_tool_count_ = params.tools.count;
+    }
     parallel_for<Exec>(n, AdjP2G<Real, D>{particles, grid, adj_grid, materials, params.dt, adjoint_view(adj_next_),
                                           adj_params, thrust::raw_pointer_cast(adj_mass_.data()),
                                           thrust::raw_pointer_cast(adj_force_.data()), fault});
@@ -317,7 +335,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       adj_params_.assign(n * materials::kMaxParams, Real(0));
       adj_mass_.assign(n, Real(0));
       adj_force_.assign(n, Vec<Real, D>::zero());
-      adj_friction_.assign(2 * D, Real(0));
+      adj_friction_.assign(2 * D + kMaxTools * kToolAdjointSize<D>, Real(0));  // + issue 6 tool blocks
       adj_grid_velocity_.assign(nodes, Vec<Real, D>::zero());
       adj_grid_momentum_.assign(nodes, Vec<Real, D>::zero());
       adj_grid_mass_.assign(nodes, Real(0));
@@ -387,6 +405,43 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   std::vector<int> host_material_;
   std::size_t num_materials_ = 0;
   std::string missing_adjoint_;  // name of a used model without adjoints, "" if none
+
+  // ---- issue 6: rigid tools ---------------------------------------------------------
+ public:
+  const Real* upload_tool_field(const std::vector<Real>& values) override {
+    tool_fields_.push_back(std::make_unique<Vector<Real>>(values.begin(), values.end()));
+    return thrust::raw_pointer_cast(tool_fields_.back()->data());
+  }
+  void download_tool_reactions(std::vector<ToolWrench<Real>>& reactions) const override { reactions = tool_reactions_; }
+  void download_tool_adjoint(std::vector<Real>& blocks) const override {
+    blocks.assign(std::size_t(adjoint_tool_count_) * kToolAdjointSize<D>, Real(0));
+    if (!blocks.empty()) thrust::copy(adj_friction_.begin() + 2 * D, adj_friction_.begin() + 2 * D + blocks.size(), blocks.begin());
+  }
+
+ private:
+  Vec<Real, D>* tool_impulse_buffer(int count) {
+    if (count == 0) return nullptr;
+    tool_impulse_.resize(shape_.num_nodes() * std::size_t(count));
+    // Nodes without mass skip the tools: their impulse must read as zero.
+    thrust::fill(Exec::policy(), tool_impulse_.begin(), tool_impulse_.end(), Vec<Real, D>::zero());
+    return thrust::raw_pointer_cast(tool_impulse_.data());
+  }
+  void sum_tool_reactions(const SubstepParams<Real, D>& params) {
+    tool_reactions_.assign(std::size_t(params.tools.count), ToolWrench<Real>{});
+    for (int k = 0; k < params.tools.count; ++k) {
+      NodeWrench<Real, D> wrench{thrust::raw_pointer_cast(tool_impulse_.data()), params.tools.count, k, shape_.origin,
+                                 shape_.dx, {}, params.tools.tool[k].position, Real(1) / params.dt};
+      for (int a = 0; a < D; ++a) wrench.res[a] = shape_.res[a];
+      ToolWrench<Real> zero{};
+      tool_reactions_[std::size_t(k)] = thrust::transform_reduce(
+          Exec::policy(), thrust::counting_iterator<std::size_t>(0), thrust::counting_iterator<std::size_t>(shape_.num_nodes()),
+          wrench, zero, thrust::plus<ToolWrench<Real>>());
+    }
+  }
+  Vector<Vec<Real, D>> tool_impulse_;  // nodes x tools of the last substep
+  std::vector<ToolWrench<Real>> tool_reactions_;
+  std::vector<std::unique_ptr<Vector<Real>>> tool_fields_;  // mesh tools' distance fields
+  int adjoint_tool_count_ = 0;
 };
 
 }  // namespace pl

@@ -150,9 +150,11 @@ void MpmWorld<Real, D>::step(int substeps) {
                           "); restore a good state with set_particles first");
   if (!stability_checked_) check_stability();
   upload_if_dirty();
-  const SubstepParams<Real, D> params = substep_params();
+  SubstepParams<Real, D> params = substep_params();
   for (int s = 0; s < substeps; ++s) {
+    if (!tools_.empty()) params = substep_params(step_count_);  // issue 6: tools move every substep
     const std::uint64_t fault = backend_->substep(params);
+    if (!tools_.empty()) record_tool_reactions(step_count_);  // issue 6
     host_stale_ = true;
     if (fault != kNoFault) {
       failure_ = describe_fault(fault, step_count_ + 1);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/core/backend.hpp"
+#include "engine/coupling/tool.hpp"
 #include "engine/mpm/mpm_backend.hpp"
 #include "engine/mpm/mpm_settings.hpp"
 #include "engine/mpm/particle_set.hpp"
@@ -103,6 +104,26 @@ class MpmWorld {
   double time() const { return step_count_ * settings_.dt; }
   Backend backend() const { return backend_kind_; }
   MpmBackend<Real, D>& mpm_backend() { upload_if_dirty(); host_stale_ = true; return *backend_; }  // for engine/diff: pending host edits uploaded first; particles() re-reads the backend after
+
+  // ---- issue 6: rigid tools and static colliders (engine/coupling/tool.hpp; mpm_world_tools.cpp) ----
+  /// Adds a tool; tools act on the grid in the order they were added (at most
+  /// kMaxTools).  Returns its index.  Throws InputError when full.
+  int add_tool(Tool<D> tool);
+  const std::vector<Tool<D>>& tools() const { return tools_; }
+  Tool<D>& tool(int index) { return tools_.at(std::size_t(index)); }
+  /// substep_params() plus every tool's state during substep `step`.
+  SubstepParams<Real, D> substep_params(long step) const;
+  /// Force and torque the material exerted on each tool, per substep:
+  /// tool_reactions()[tool][step] (substeps run by step() or a rollout's forward).
+  const std::vector<std::vector<ToolReaction>>& tool_reactions() const { return tool_reactions_; }
+  /// Stores the backend's reactions of the substep just run as substep `step`'s.
+  void record_tool_reactions(long step);
+
+ private:
+  std::vector<Tool<D>> tools_;
+  std::vector<const Real*> tool_fields_;  // per tool: mesh field in kernel memory, or null
+  std::vector<std::vector<ToolReaction>> tool_reactions_;
+  // ---- end issue 6 ----
 
  private:
   void upload_if_dirty();

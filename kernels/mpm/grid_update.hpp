@@ -5,11 +5,20 @@
 // zero velocity so G2P never reads garbage.
 #pragma once
 
+#include "kernels/coupling/grid_tool_collision.hpp"
 #include "kernels/mpm/atomic.hpp"
 #include "kernels/mpm/boundary.hpp"
 #include "kernels/mpm/views.hpp"
 
 namespace pl {
+
+/// World position of grid node ijk [m] (issue 6: tools act on node positions).
+template <class Real, int D>
+PL_HD PL_INLINE Vec<Real, D> node_position(const GridView<Real, D>& grid, const int (&ijk)[D]) {
+  Vec<Real, D> x = grid.origin;
+  for (int a = 0; a < D; ++a) x[a] += Real(ijk[a]) * grid.dx;
+  return x;
+}
 
 template <class Real, int D>
 struct GridUpdate {
@@ -18,6 +27,9 @@ struct GridUpdate {
   Vec<Real, D> gravity;  // body-force acceleration [m/s^2]
   Real dt;
   Real velocity_scale;  // exp(-damping dt): optional settling damping, 1 = off
+  // ---- issue 6: rigid tools, applied before the walls (kernels/coupling) ----
+  ToolSet<Real, D> tools{};
+  Vec<Real, D>* tool_impulse = nullptr;  // tools.count per node: momentum each tool gave the node, or null
 
   PL_HD void operator()(std::size_t node) const {
     const Real m = grid.mass[node];
@@ -28,6 +40,8 @@ struct GridUpdate {
     Vec<Real, D> v = (grid.momentum[node] * (Real(1) / m) + dt * gravity) * velocity_scale;
     int ijk[D];
     grid.node_coords(node, ijk);
+    if (tools.count > 0)  // issue 6
+      v = apply_tools(tools, node_position(grid, ijk), m, v, dt, tool_impulse ? tool_impulse + node * tools.count : nullptr);
     grid.velocity[node] = apply_walls(walls, ijk, grid.res, v);
   }
 };
@@ -54,8 +68,9 @@ struct AdjGridUpdate {
   Vec<Real, D> gravity;
   Real dt;
   Real velocity_scale;
-  Real* adj_friction;     // 2 D entries, [axis * 2 + side], +=
+  Real* adj_friction;     // 2 D entries, [axis * 2 + side], +=; with tools, then tools.count blocks of kToolAdjointSize<D> (issue 6)
   std::uint64_t* fault;   // atomic-min of adjoint_fault_key
+  ToolSet<Real, D> tools{};  // issue 6: the forward's tools
 
   PL_HD void operator()(std::size_t node) const {
     const Real m = grid.mass[node];
@@ -73,7 +88,15 @@ struct AdjGridUpdate {
     Vec<Real, D> adj_u = Vec<Real, D>::zero();
     Real friction[D][2];
     for (int a = 0; a < D; ++a) friction[a][0] = friction[a][1] = Real(0);
-    adj_apply_walls(walls, ijk, grid.res, u, adj_v, adj_u, friction);
+    if (tools.count > 0) {  // issue 6: u -> tools -> walls
+      const Vec<Real, D> x = node_position(grid, ijk);
+      Vec<Real, D> adj_tooled = Vec<Real, D>::zero();
+      adj_apply_walls(walls, ijk, grid.res, apply_tools(tools, x, m, u, dt, static_cast<Vec<Real, D>*>(nullptr)), adj_v,
+                      adj_tooled, friction);
+      adj_apply_tools<Real, D, Accumulate>(tools, x, u, dt, adj_tooled, adj_u, adj_friction + 2 * D);
+    } else {
+      adj_apply_walls(walls, ijk, grid.res, u, adj_v, adj_u, friction);
+    }
 
     const Vec<Real, D> adj_momentum = (velocity_scale * inv_m) * adj_u;
     const Real adj_mass = -dot(adj_momentum, momentum) * inv_m;
