@@ -88,13 +88,15 @@ class RolloutCore {
   /// Runs the rollout; returns {step: {"x", "v", "F", "C", "plastic"}} for the loss steps.
   py::dict forward() {
     if (forwarded_) throw py::value_error("rollout: forward() already ran; record a new rollout");
+    sim_.require_not_failed("rollout");
     sim_.touch();
     sim_.host();  // edits made through the views are uploaded first
     {
       py::gil_scoped_release release;
       try {
         rollout_->forward();
-      } catch (...) {
+      } catch (const SimulationError& e) {
+        sim_.mark_failed(e.what());
         sim_.world().particles();
         throw;
       }

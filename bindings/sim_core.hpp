@@ -51,20 +51,31 @@ class SimCore {
   /// the last state the backend reached, and further steps raise until reset().
   void step(int substeps) {
     touch();
+    require_not_failed("step");
     world_->edit_particles();
     try {
       world_->step(substeps);
-    } catch (...) {
+    } catch (const SimulationError& e) {
+      failure_ = e.what();
       world_->particles();
       throw;
     }
     world_->particles();
   }
 
+  /// A run that failed (a step, or a rollout's forward pass) leaves the state
+  /// where it went bad: nothing runs again until reset().
+  void mark_failed(const std::string& why) { failure_ = why; }
+  void require_not_failed(const std::string& what) const {
+    if (!failure_.empty())
+      throw SimulationError(what + ": the simulation failed earlier (" + failure_ + "); call reset() first");
+  }
+
   /// Back to the initial state at t = 0: x, v, F, C and plastic state as built
   /// (material parameters, densities and forces set since then are kept).
   void reset() {
     touch();
+    failure_.clear();
     ParticleSet<Real, D> p = world_->particles();
     p.x = initial_.x;
     p.v = initial_.v;
@@ -80,6 +91,7 @@ class SimCore {
   std::unique_ptr<MpmWorld<Real, D>> world_;
   ParticleSet<Real, D> initial_;
   long generation_ = 0;
+  std::string failure_;  // non-empty after a SimulationError
 };
 
 }  // namespace pl::py_bind

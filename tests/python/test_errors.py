@@ -101,11 +101,24 @@ def test_stepping_after_a_failure_raises_until_reset(sim64):
     sim64.v[:, 0] = 400.0  # written through the view afterwards: particles leave the domain
     with pytest.raises(pliant.SimulationError, match=r"body 'block'.*particle \d+"):
         sim64.step(20)
-    with pytest.raises(pliant.SimulationError, match="cannot step a world that failed"):
+    with pytest.raises(pliant.SimulationError, match=r"step: the simulation failed earlier \(.*body 'block'.*reset"):
         sim64.step(1)
+    with pytest.raises(pliant.SimulationError, match="rollout: the simulation failed earlier"):
+        sim64.rollout(2)
     sim64.reset()
     sim64.step(2)
     assert sim64.step_count == 2 and np.all(np.isfinite(sim64.x))
+
+
+def test_a_failed_rollout_also_stops_stepping(sim64):
+    sim64.F[5] = np.nan  # a corrupted state written through the view (the dt guard does not read F)
+    with pytest.raises(pliant.SimulationError, match=r"body 'block'.*particle \d+ of \d+: .*not finite"):
+        sim64.rollout(20)
+    with pytest.raises(pliant.SimulationError, match="failed earlier"):
+        sim64.step(1)
+    sim64.reset()
+    rec = sim64.rollout(2)
+    assert np.all(np.isfinite(rec[2].x))
 
 
 def test_step_arguments(sim64):
