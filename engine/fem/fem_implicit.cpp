@@ -20,7 +20,7 @@ int FemWorld<Real>::newton(Objective& objective, std::vector<Real>& y, const cha
   std::vector<Real> grad, grad_trial, d_free, d(ndof, Real(0)), trial(ndof);
   std::vector<Real> rhs(static_cast<std::size_t>(num_free_));
   std::vector<Eigen::Triplet<Real>> all, free;
-  SparseSymmetricSolver<Real> solver;
+  SparseSymmetricSolver<Real> solver(settings_);
   auto fail = [&](const std::string& why) {
     std::ostringstream os;
     os << "fem " << what << " at step " << step_ << ": " << why;

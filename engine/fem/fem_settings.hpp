@@ -12,6 +12,12 @@ enum class FemIntegrator {
   kSymplecticEuler  // v += dt M^-1 f(x, v); x += dt v; cheap, dt below the CFL limit
 };
 
+/// The sparse solve of Newton steps and adjoints (engine/fem/linear_solver.hpp).
+enum class FemLinearSolver {
+  kDirectLdlt,        // Eigen SimplicialLDLT (CPU)
+  kConjugateGradient  // Jacobi-preconditioned CG on the kernel layer (the CUDA build's solve)
+};
+
 struct FemGroundSettings {
   bool enabled = false;
   std::array<double, 3> normal{0, 0, 1};  // out of the ground (normalized on use)
@@ -38,6 +44,9 @@ struct FemSettings {
   int newton_max_iterations = 50;
   double newton_tolerance = 1e-9;
   int line_search_max_halvings = 40;
+  FemLinearSolver linear_solver = FemLinearSolver::kDirectLdlt;
+  double cg_tolerance = 1e-12;  // relative residual (float runs need ~1e-6)
+  int cg_max_iterations = 10000;
 };
 
 /// "" when valid, else a message naming the setting and the expected range.

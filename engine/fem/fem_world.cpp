@@ -30,6 +30,8 @@ std::string validate(const FemSettings& s) {
   if (s.newton_max_iterations < 1) return "newton_max_iterations must be >= 1";
   if (!(s.newton_tolerance > 0)) return "newton_tolerance must be > 0";
   if (s.line_search_max_halvings < 1) return "line_search_max_halvings must be >= 1";
+  if (!(s.cg_tolerance > 0) || !(s.cg_tolerance < 1)) return "cg_tolerance must be in (0, 1)";
+  if (s.cg_max_iterations < 1) return "cg_max_iterations must be >= 1";
   return "";
 }
 

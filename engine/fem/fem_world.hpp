@@ -99,6 +99,8 @@ class FemWorld {
   /// Changes damping and friction (the differentiable world settings); validated.
   void set_damping(double alpha, double beta);
   void set_friction(double mu);
+  /// Switches the sparse solve of Newton steps and adjoints (linear_solver.hpp).
+  void set_linear_solver(FemLinearSolver solver) { settings_.linear_solver = solver; }
   /// Tet body data for density gradients.
   int num_tet_bodies() const { return int(bodies_.size()); }
   void set_density(int body, double density);

@@ -140,7 +140,7 @@ void FemWorld<Real>::adjoint_implicit(StateAdjoint& adj, FemParameterGradients<R
     std::vector<Real> rhs(static_cast<std::size_t>(num_free_)), wf;
     for (std::size_t i = 0; i < ndof; ++i)
       if (free_index_[i] >= 0) rhs[std::size_t(free_index_[i])] = xt[i];
-    SparseSymmetricSolver<Real> solver;
+    SparseSymmetricSolver<Real> solver(settings_);
     if (!solver.factor(Hff) || !solver.solve(rhs, wf)) {
       std::ostringstream os;
       os << "fem adjoint of implicit step " << step_

@@ -5,22 +5,17 @@
 // per-element; clamping the full 12x12 block keeps it model-independent).
 #include "engine/fem/tet_energy_term.hpp"
 
-#include <thrust/system/omp/execution_policy.h>
-
 #include <Eigen/Dense>
 #include <sstream>
 
 #include "engine/core/error.hpp"
 #include "engine/core/parallel.hpp"
+#include "engine/fem/fem_cpu_exec.hpp"
 #include "kernels/fem/tet_kernels.hpp"
 #include "materials/model_list.hpp"
 
 namespace pl::fem {
 namespace {
-
-struct FemCpuExec {
-  static auto policy() { return thrust::omp::par; }
-};
 
 template <class M>
 constexpr bool kTetModel = !M::kHasPlasticity && !M::kIsFluid && M::kHasAdjoint;

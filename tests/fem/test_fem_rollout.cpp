@@ -161,6 +161,27 @@ TEST(FemRollout, ImplicitGradientsMatchFiniteDifferencesCorotated) {
   gradcheck({FemIntegrator::kImplicitEuler, 1e-2, 12, "fixed_corotated"}, false);
 }
 
+// The adjoint solve with the kernel-layer CG gives the direct solve's gradients.
+TEST(FemRollout, ConjugateGradientAdjointMatchesDirect) {
+  const Case c{FemIntegrator::kImplicitEuler, 1e-2, 6, "stable_neo_hookean"};
+  auto gradients = [&](FemLinearSolver solver) {
+    auto world = build(c, Knobs{});
+    FemRolloutOptions<double> opt;
+    opt.steps = c.steps;
+    opt.loss_gradient = [](int, const FemWorld<double>&, std::vector<double>& ax, std::vector<double>&) {
+      for (std::size_t i = 2; i < ax.size(); i += 3) ax[i] += 1;
+    };
+    world->set_linear_solver(solver);
+    FemRollout<double> rollout(*world, opt);
+    rollout.forward();
+    return rollout.backward();
+  };
+  const auto d = gradients(FemLinearSolver::kDirectLdlt), g = gradients(FemLinearSolver::kConjugateGradient);
+  for (std::size_t i = 0; i < d.v0.size(); ++i) EXPECT_NEAR(g.v0[i], d.v0[i], 1e-8 * (1 + std::abs(d.v0[i])));
+  EXPECT_NEAR(g.parameters.term_parameters[0][0], d.parameters.term_parameters[0][0],
+              1e-7 * std::abs(d.parameters.term_parameters[0][0]));
+}
+
 TEST(FemRollout, ExplicitGradientsMatchFiniteDifferences) {
   gradcheck({FemIntegrator::kSymplecticEuler, 5e-4, 40, "stable_neo_hookean"});
 }

@@ -199,6 +199,26 @@ TEST(FemWorld, ExplicitAndImplicitAgreeForASmallDt) {
   EXPECT_LT(diff, 0.05 * disp);
 }
 
+// The kernel-layer CG (the CUDA build's solve) reproduces the direct solve.
+TEST(FemWorld, ConjugateGradientMatchesDirectSolve) {
+  auto run = [](FemLinearSolver solver) {
+    FemSettings s;
+    s.dt = 1e-2;
+    s.linear_solver = solver;
+    s.newton_tolerance = 1e-12;
+    s.ground.enabled = true;
+    s.ground.offset = -0.02;
+    FemWorld<double> world(s);
+    world.add_tet_body("beam", make_box_mesh({0, 0, 0}, {0.4, 0.05, 0.05}, {8, 1, 1}),
+                       material("stable_neo_hookean", 1e5, 0.3, 1000));
+    world.pin({0, 9, 18, 27});  // the x = 0 end
+    for (int i = 0; i < 5; ++i) world.step();
+    return world.positions();
+  };
+  const auto direct = run(FemLinearSolver::kDirectLdlt), cg = run(FemLinearSolver::kConjugateGradient);
+  for (std::size_t i = 0; i < direct.size(); ++i) EXPECT_NEAR(direct[i], cg[i], 1e-9);
+}
+
 TEST(FemWorld, BadInputIsRejectedWithClearErrors) {
   FemSettings s;
   s.dt = -1;
