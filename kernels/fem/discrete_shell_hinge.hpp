@@ -115,7 +115,8 @@ PL_HD inline void hinge_hessian(const V3<Real> (&x)[4], Real weight, Real stiffn
     for (int a = 0; a < 3; ++a)
       for (int u = 0; u < 4; ++u)
         for (int b = 0; b < 3; ++b) hess[3 * v + a][3 * u + b] = kw * (g[v][a] * g[u][b] + d * H[v][u](a, b));
-  if (project) project_psd(hess);
+  // k_b w g gᵀ alone is PSD: at the rest angle there is nothing to project.
+  if (project && d != Real(0)) project_psd_translation_invariant<Real, 4>(hess);
 }
 
 /// VJPs of the gradient with respect to the stiffness and the rest angle,

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cmath>
+#include <math.h>  // float overloads of sqrt/fabs/isfinite in the global namespace (as kernels/math/vec.hpp)
 
 #include "engine/core/config.hpp"
 
@@ -91,6 +92,59 @@ PL_HD inline bool project_psd(Real (&A)[N][N]) {
         if (D[k][k] > Real(0)) sum += V[i][k] * D[k][k] * V[j][k];
       A[i][j] = sum;
     }
+  return true;
+}
+
+/// project_psd for the Hessian A (3 NV x 3 NV, vertex-major: row 3 v + axis)
+/// of an energy that is invariant to translations: A annihilates the three
+/// translation modes, so A = Q (Qᵀ A Q) Qᵀ with Q an orthonormal basis of the
+/// zero-sum subspace, and the nearest PSD matrix is Q psd(Qᵀ A Q) Qᵀ: the same
+/// result as project_psd on the full matrix from a (3 NV - 3)-sized
+/// eigenproblem (for a hinge, 9x9 instead of 12x12: Jacobi costs ~N³, 2.4x
+/// less).  Q = B ⊗ I₃ with B the 4x3 (NV x NV-1) Helmert basis, columns
+/// (1, -1, 0, ...)/√2, (1, 1, -2, 0, ...)/√6, ...
+template <class Real, int NV>
+PL_HD inline bool project_psd_translation_invariant(Real (&A)[3 * NV][3 * NV]) {
+  constexpr int R = NV - 1;
+  Real B[NV][R];
+  for (int p = 0; p < R; ++p) {
+    const Real norm = sqrt(Real((p + 1) * (p + 2)));
+    for (int v = 0; v < NV; ++v) B[v][p] = v <= p ? Real(1) / norm : (v == p + 1 ? -Real(p + 1) / norm : Real(0));
+  }
+  // Ar = Qᵀ A Q, in two passes (A Q, then Qᵀ (A Q)).
+  Real AQ[3 * NV][3 * R];
+  for (int i = 0; i < 3 * NV; ++i)
+    for (int q = 0; q < R; ++q)
+      for (int b = 0; b < 3; ++b) {
+        Real sum = Real(0);
+        for (int u = 0; u < NV; ++u) sum += A[i][3 * u + b] * B[u][q];
+        AQ[i][3 * q + b] = sum;
+      }
+  Real Ar[3 * R][3 * R];
+  for (int p = 0; p < R; ++p)
+    for (int a = 0; a < 3; ++a)
+      for (int j = 0; j < 3 * R; ++j) {
+        Real sum = Real(0);
+        for (int v = 0; v < NV; ++v) sum += B[v][p] * AQ[3 * v + a][j];
+        Ar[3 * p + a][j] = sum;
+      }
+  if (!project_psd(Ar)) return false;
+  // A = Q Ar Qᵀ.
+  Real QAr[3 * NV][3 * R];
+  for (int v = 0; v < NV; ++v)
+    for (int a = 0; a < 3; ++a)
+      for (int j = 0; j < 3 * R; ++j) {
+        Real sum = Real(0);
+        for (int p = 0; p < R; ++p) sum += B[v][p] * Ar[3 * p + a][j];
+        QAr[3 * v + a][j] = sum;
+      }
+  for (int i = 0; i < 3 * NV; ++i)
+    for (int u = 0; u < NV; ++u)
+      for (int b = 0; b < 3; ++b) {
+        Real sum = Real(0);
+        for (int q = 0; q < R; ++q) sum += QAr[i][3 * q + b] * B[u][q];
+        A[i][3 * u + b] = sum;
+      }
   return true;
 }
 
