@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "engine/core/error.hpp"
@@ -255,6 +256,57 @@ void FemWorld<Real>::step() {
     explicit_step();
   for (const auto& t : terms_) t->end_step(x_.data());  // e.g. plastic rest angles
   ++step_;
+  check_finite();
+}
+
+template <class Real>
+void FemWorld<Real>::check_finite() const {
+  for (std::size_t i = 0; i < x_.size(); ++i) {
+    if (std::isfinite(double(x_[i])) && std::isfinite(double(v_[i]))) continue;
+    std::ostringstream os;
+    os << "fem step " << step_ << ": vertex " << i / 3 << " has a non-finite position or velocity";
+    if (settings_.integrator == FemIntegrator::kSymplecticEuler)
+      os << " (symplectic Euler is stable only for dt < 2 / omega_max; explicit_stable_dt() estimates it, or use "
+            "the implicit integrator)";
+    throw SimulationError(os.str());
+  }
+}
+
+// Power iteration on the mass-normalized stiffness S = M^-1/2 K M^-1/2 (free
+// DOFs, K = Hessian of the elastic terms and the ground penalty at the current
+// x): lambda_max(S) = omega_max^2, and symplectic Euler on an undamped linear
+// oscillator is stable iff h omega < 2.  Power iteration approaches
+// lambda_max from below, so the estimate can be optimistic by a few percent.
+template <class Real>
+double FemWorld<Real>::explicit_stable_dt(int iterations) const {
+  const std::size_t ndof = x_.size();
+  std::vector<double> q(ndof, 0.0);
+  for (std::size_t i = 0; i < ndof; ++i)
+    if (free_index_[i] >= 0) q[i] = 1.0 + 0.1 * std::sin(double(i));  // generic start
+  const GroundPlane<Real> ground = ground_plane();
+  double lambda = 0;
+  for (int it = 0; it < iterations; ++it) {
+    double norm = 0;
+    for (double v : q) norm += v * v;
+    norm = std::sqrt(norm);
+    if (!(norm > 0)) return std::numeric_limits<double>::infinity();
+    std::vector<Real> u(ndof), Ku(ndof, Real(0));
+    for (std::size_t i = 0; i < ndof; ++i) u[i] = Real(q[i] / norm / std::sqrt(double(mass_[i / 3])));
+    for (const auto& t : terms_) t->add_hessian_vector(x_.data(), u.data(), Ku.data());
+    if (settings_.ground.enabled)
+      for (std::size_t v = 0; v < mass_.size(); ++v) {
+        const Real c = ground_normal_curvature(ground, mass_[v], Objective::vert(x_, v));
+        const Real nu = dot(ground.normal, Objective::vert(u, v));
+        for (int d = 0; d < 3; ++d) Ku[3 * v + std::size_t(d)] += c * nu * ground.normal[d];
+      }
+    lambda = 0;
+    for (std::size_t i = 0; i < ndof; ++i) {
+      q[i] = free_index_[i] >= 0 ? double(Ku[i]) / std::sqrt(double(mass_[i / 3])) : 0.0;
+      lambda += q[i] * q[i];
+    }
+    lambda = std::sqrt(lambda);  // |S q_unit| -> lambda_max
+  }
+  return lambda > 0 ? 2.0 / std::sqrt(lambda) : std::numeric_limits<double>::infinity();
 }
 
 // Symplectic Euler with the forces of the header; friction acts on the

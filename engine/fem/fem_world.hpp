@@ -110,6 +110,11 @@ class FemWorld {
   /// Newton iterations of the last implicit step.
   int last_newton_iterations() const { return last_newton_iterations_; }
 
+  /// Estimated largest stable dt [s] of the symplectic Euler integrator at the
+  /// current positions: 2 / omega_max, omega_max^2 the largest eigenvalue of
+  /// M^-1 K (power iteration).  Use a safety factor (e.g. 0.5).
+  double explicit_stable_dt(int iterations = 100) const;
+
   /// Total elastic energy of all terms at the current positions [J].
   Real elastic_energy() const;
   /// Elastic + gravity (relative to the origin) + contact potential + kinetic [J].
@@ -148,6 +153,8 @@ class FemWorld {
   /// Targets of the constrained vertices for the step that starts at step count n.
   void constrained_targets(int n, std::vector<Real>& target) const;
   void rebuild_constraints();
+  /// Throws SimulationError naming the step and vertex when the state is not finite.
+  void check_finite() const;
   GroundPlane<Real> ground_plane() const;
   int newton(Objective& objective, std::vector<Real>& y, const char* what);
   Real length_scale() const;
