@@ -251,6 +251,35 @@ TEST(FemWorld, ExplicitStabilityLimitIsPredictedAndBlowUpsAreReported) {
   }
 }
 
+// Float worlds (what users run for speed) follow the double trajectory, with
+// both sparse solvers.
+TEST(FemWorld, FloatRunsFollowDouble) {
+  auto run = [](auto zero, FemLinearSolver solver) {
+    using Real = decltype(zero);
+    FemSettings s;
+    s.dt = 1e-2;
+    s.linear_solver = solver;
+    s.ground.enabled = true;
+    s.ground.offset = -0.01;
+    FemWorld<Real> world(s);
+    world.add_tet_body("beam", make_box_mesh({0, 0, 0}, {0.4, 0.05, 0.05}, {8, 1, 1}),
+                       material("stable_neo_hookean", 1e5, 0.3, 1000));
+    world.pin({0, 9, 18, 27});
+    for (int i = 0; i < 20; ++i) world.step();  // the free end sags onto the ground
+    std::vector<double> x(world.positions().begin(), world.positions().end());
+    return x;
+  };
+  const auto d = run(0.0, FemLinearSolver::kDirectLdlt);
+  for (FemLinearSolver solver : {FemLinearSolver::kDirectLdlt, FemLinearSolver::kConjugateGradient}) {
+    const auto f = run(0.0f, solver);
+    double err = 0, sag = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) err = std::max(err, std::abs(f[i] - d[i]));
+    for (std::size_t i = 2; i < d.size(); i += 3) sag = std::max(sag, 0.05 - d[i]);
+    EXPECT_GT(sag, 0.01);
+    EXPECT_LT(err, 1e-3 * sag);
+  }
+}
+
 TEST(FemWorld, BadInputIsRejectedWithClearErrors) {
   FemSettings s;
   s.dt = -1;

@@ -77,6 +77,16 @@ TEST(TetMesh, MalformedFilesNameFileLineAndExpectation) {
   expect_error("box.obj", {"box.obj", "unknown tet mesh format"});
 }
 
+TEST(TetMesh, BundledAssetsLoad) {
+  const std::string assets = std::string(PLIANT_SOURCE_DIR) + "/assets/tets/";
+  const TetMesh cube = read_tet_mesh(assets + "soft_cube.msh");
+  EXPECT_EQ(cube.tets.size(), 6u * 64);
+  EXPECT_NEAR(total_volume(cube), 1e-3, 1e-12);
+  const TetMesh finger = read_tet_mesh(assets + "finger.node");
+  EXPECT_EQ(finger.tets.size(), 6u * 36 * 8);
+  EXPECT_NEAR(total_volume(finger), M_PI * 0.02 * 0.02 * 0.1, 0.02 * M_PI * 0.02 * 0.02 * 0.1);  // polygonal disk, 6 cells across
+}
+
 TEST(TetMesh, ProceduralBoxAndCylinder) {
   const TetMesh box = make_box_mesh({0, 0, 0}, {0.3, 0.2, 0.1}, {3, 2, 1});
   EXPECT_EQ(box.vertices.size(), 4u * 3 * 2);
