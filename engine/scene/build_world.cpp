@@ -7,6 +7,7 @@
 #include "engine/core/error.hpp"
 #include "engine/geometry/triangle_mesh.hpp"
 #include "engine/mpm/sampling.hpp"
+#include "engine/scene/tools_loader.hpp"  // issue 6
 
 namespace pl::scene {
 
@@ -122,6 +123,7 @@ std::unique_ptr<MpmWorld<Real, D>> build_world(const SceneDesc& scene, Backend b
     world->add_body(body.name, positions, body.material_index, head<D>(body.velocity),
                     particle_volume(sampling_settings(scene, body), D));
   }
+  add_scene_tools(scene, *world);  // issue 6: the tools section
   return world;
 }
 

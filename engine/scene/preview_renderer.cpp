@@ -8,6 +8,7 @@
 #include "engine/render/colormap.hpp"
 #include "engine/render/line_renderer.hpp"
 #include "engine/render/splat_renderer.hpp"
+#include "engine/coupling/tool_surface.hpp"  // issue 6
 
 namespace pl::scene {
 
@@ -81,6 +82,7 @@ render::RgbImage PreviewRenderer::render(const ParticleSet<Real, D>& p) {
     else if (desc_.color_by == ColorBy::Body) s.color = render::category_color(p.body[i]);
     else s.color = render::colormap(desc_.colormap, span > 0 ? (value[i] - low_) / span : 0.0);
   }
+  splats.insert(splats.end(), tool_splats_.begin(), tool_splats_.end());  // issue 6: tools (render(world))
   render::ShadingSettings shading;
   for (int k = 0; k < 3; ++k) shading.background[std::size_t(k)] = float(desc_.background[std::size_t(k)]);
   render::Canvas canvas(camera_.width(), camera_.height(), shading.background);
@@ -99,5 +101,29 @@ template render::RgbImage PreviewRenderer::render(const ParticleSet<float, 2>&);
 template render::RgbImage PreviewRenderer::render(const ParticleSet<float, 3>&);
 template render::RgbImage PreviewRenderer::render(const ParticleSet<double, 2>&);
 template render::RgbImage PreviewRenderer::render(const ParticleSet<double, 3>&);
+
+// ---- issue 6: tools drawn as grey points on their surfaces (engine/coupling/tool_surface.hpp) ----
+template <class Real, int D>
+render::RgbImage PreviewRenderer::render(const MpmWorld<Real, D>& world) {
+  tool_splats_.clear();
+  const double spacing = 0.5 * world.settings().dx;
+  double extent = 0;
+  for (int a = 0; a < D; ++a) extent = std::max(extent, double(upper_[std::size_t(a)] - lower_[std::size_t(a)]));
+  for (const Tool<D>& tool : world.tools())
+    for (const auto& x : tool_surface_points(tool, world.step_count(), spacing, extent)) {
+      render::Splat s;
+      for (int a = 0; a < 3; ++a) s.position[std::size_t(a)] = x[std::size_t(a)];
+      s.radius = 0.6 * spacing;
+      s.color = {0.55f, 0.55f, 0.6f};
+      tool_splats_.push_back(s);
+    }
+  render::RgbImage image = render(world.particles());
+  tool_splats_.clear();
+  return image;
+}
+template render::RgbImage PreviewRenderer::render(const MpmWorld<float, 2>&);
+template render::RgbImage PreviewRenderer::render(const MpmWorld<float, 3>&);
+template render::RgbImage PreviewRenderer::render(const MpmWorld<double, 2>&);
+template render::RgbImage PreviewRenderer::render(const MpmWorld<double, 3>&);
 
 }  // namespace pl::scene

@@ -17,9 +17,11 @@
 
 #include <string>
 
+#include "engine/mpm/mpm_world.hpp"  // issue 6: tools in previews
 #include "engine/mpm/particle_set.hpp"
 #include "engine/render/camera.hpp"
 #include "engine/render/image.hpp"
+#include "engine/render/splat_renderer.hpp"  // issue 6
 #include "engine/scene/scene_desc.hpp"
 
 namespace pl::scene {
@@ -38,6 +40,9 @@ class PreviewRenderer {
 
   template <class Real, int D>
   render::RgbImage render(const ParticleSet<Real, D>& particles);
+  /// render(world.particles()) plus the world's tools as grey surface points (issue 6).
+  template <class Real, int D>
+  render::RgbImage render(const MpmWorld<Real, D>& world);
 
   const render::Camera& camera() const { return camera_; }
   /// The colour scale used by the last render (speed / plastic only).
@@ -50,6 +55,7 @@ class PreviewRenderer {
   render::Vec3d lower_, upper_;  // the domain [m]
   bool seen_any_ = false;
   double low_ = 0, high_ = 0;
+  std::vector<render::Splat> tool_splats_;  // issue 6: drawn with the particles by render(world)
 };
 
 }  // namespace pl::scene

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/scene/optimize_desc.hpp"  // issue 7: controls / objective / optimizer
+#include "engine/scene/tools_desc.hpp"     // issue 6: the tools section
 #include "kernels/mpm/boundary.hpp"
 #include "materials/registry.hpp"
 
@@ -175,6 +176,7 @@ struct SceneDesc {
   OutputDesc output;
   PreviewDesc preview;
   std::vector<OverrideRecord> overrides;
+  std::vector<ToolDesc> tools;  // issue 6: rigid tools and static colliders (tools_desc.hpp), in file order
   // --- issue 7 (optimization): the controls, objective and optimizer sections
   // (optimize_desc.hpp); empty when the scene has none.
   OptimizationDesc optimization;

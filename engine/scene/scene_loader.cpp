@@ -13,6 +13,7 @@
 #include "engine/render/camera.hpp"
 #include "engine/render/colormap.hpp"
 #include "engine/scene/optimize_loader.hpp"  // issue 7
+#include "engine/scene/tools_loader.hpp"     // issue 6
 #include "engine/scene/sha256.hpp"
 #include "engine/scene/yaml_reader.hpp"
 
@@ -110,12 +111,13 @@ std::vector<materials::MaterialDesc> SceneDesc::material_table() const {
 const std::vector<std::string>& scene_sections() {
   static const std::vector<std::string> s = {"version",   "description", "simulation", "materials",
                                              "bodies",    "output",      "preview",
-                                             "controls",  "objective",   "optimizer"};  // issue 7: optimization
+                                             "controls",  "objective",   "optimizer",  // issue 7: optimization
+                                             "tools"};  // issue 6
   return s;
 }
 
 const std::vector<std::string>& reserved_scene_sections() {
-  static const std::vector<std::string> s = {"tools"};
+  static const std::vector<std::string> s = {};  // issue 6: tools is read now (tools_loader.cpp)
   return s;
 }
 
@@ -328,6 +330,7 @@ class Parser {
     parse_output(r_.find(root, "output"), s);
     parse_preview(r_.find(root, "preview"), s);
     parse_optimization(root, r_, s);  // issue 7: controls, objective, optimizer (optimize_loader.cpp)
+    parse_tools(root, r_, s);         // issue 6: tools (tools_loader.cpp)
     s.locations = r_.locations();
     return s;
   }
