@@ -31,11 +31,17 @@ PL_HD PL_INLINE Real fixed_corotated_energy(Real mu, Real lambda, const Mat<Real
   return mu * ddot(FmR, FmR) + Real(0.5) * lambda * Jm1 * Jm1;
 }
 
+/// P from the rotation-variant SVD s of F (R = U V^T), so a caller that keeps
+/// s can hand it to the adjoint below instead of factoring F again.
+template <class Real, int D>
+PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F,
+                                                         const Svd<Real, D>& s) {
+  return Real(2) * mu * (F - s.U * transpose(s.V)) + (lambda * (determinant(F) - Real(1))) * cofactor(F);
+}
 template <class Real, int D>
 PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda,
                                                          const Mat<Real, D>& F) {
-  return Real(2) * mu * (F - polar_rotation(F)) +
-         (lambda * (determinant(F) - Real(1))) * cofactor(F);
+  return fixed_corotated_first_piola(mu, lambda, F, svd_rotation_variant(F));
 }
 
 /// VJP of fixed_corotated_first_piola; accumulates adj_F, adj_mu, adj_lambda.
@@ -46,12 +52,12 @@ PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda,
 ///   adj_mu     += 2 (F - R) : adj_P
 ///   adj_lambda += (J - 1) (cof F : adj_P)
 /// VJP_R is adj_singular_value_function with g = 1 (= adj_polar_rotation, the
-/// SVD computed once here for both R and its VJP).
+/// SVD computed once for both R and its VJP; `s` = svd_rotation_variant(F),
+/// from the forward when the caller kept it).
 template <class Real, int D>
 PL_HD PL_INLINE void adj_fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F,
-                                                     const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
-                                                     Real& adj_mu, Real& adj_lambda) {
-  const Svd<Real, D> s = svd_rotation_variant(F);
+                                                     const Svd<Real, D>& s, const Mat<Real, D>& adj_P,
+                                                     Mat<Real, D>& adj_F, Real& adj_mu, Real& adj_lambda) {
   const Mat<Real, D> R = s.U * transpose(s.V);
   const Real Jm1 = determinant(F) - Real(1);
   const Mat<Real, D> cof = cofactor(F);
@@ -63,11 +69,18 @@ PL_HD PL_INLINE void adj_fixed_corotated_first_piola(Real mu, Real lambda, const
   adj_mu += Real(2) * ddot(F - R, adj_P);
   adj_lambda += Jm1 * cof_dot;
 }
+template <class Real, int D>
+PL_HD PL_INLINE void adj_fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F,
+                                                     const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
+                                                     Real& adj_mu, Real& adj_lambda) {
+  adj_fixed_corotated_first_piola(mu, lambda, F, svd_rotation_variant(F), adj_P, adj_F, adj_mu, adj_lambda);
+}
 
 struct FixedCorotated : ModelDefaults {
   static constexpr const char* kName = "fixed_corotated";
   static constexpr bool kHandlesInversion = true;
   static constexpr bool kHasAdjoint = true;
+  static constexpr bool kFactoredStress = true;  // first_piola_factored: P and the SVD of F
   enum : int { kE, kNu, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus"},
@@ -99,6 +112,23 @@ struct FixedCorotated : ModelDefaults {
                                     Real& /*adj_plastic*/) {
     Real adj_mu = Real(0), adj_lambda = Real(0);
     adj_fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, adj_P, adj_F,
+                                    adj_mu, adj_lambda);
+    adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
+  }
+
+  // The same pair sharing one SVD of F (model_base.hpp, "Factored stress").
+  template <class Real, int D>
+  PL_HD static Mat<Real, D> first_piola_factored(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                                 Svd<Real, D>& s) {
+    s = svd_rotation_variant(F);
+    return fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, s);
+  }
+  template <class Real, int D>
+  PL_HD static void adj_first_piola_factored(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                             const Svd<Real, D>& s, const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
+                                             Real* adj_p, Real& /*adj_plastic*/) {
+    Real adj_mu = Real(0), adj_lambda = Real(0);
+    adj_fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, s, adj_P, adj_F,
                                     adj_mu, adj_lambda);
     adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
   }

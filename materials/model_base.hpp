@@ -54,6 +54,15 @@
 // finite-difference tests in tests/materials catch one that does not.
 // kHasAdjoint says adj_first_piola exists; the engine refuses to differentiate
 // through a model without it rather than return a wrong gradient.
+//
+// Factored stress (optional; kFactoredStress, default false).  A model whose P
+// needs the SVD of F (the most expensive part of a substep) may also provide
+//   first_piola_factored(p, F, plastic, Svd& s)      -> P, and s = svd_rotation_variant(F)
+//   adj_first_piola_factored(p, F, plastic, const Svd& s, adj_P, adj_F, adj_p, adj_plastic)
+// with results bit-identical to first_piola / adj_first_piola: the backward
+// pass factors F once per particle and substep and reuses s in the adjoint
+// (kernels/mpm/constitutive.hpp, StressFactors).  Tested against the unfactored
+// pair for every model in tests/materials/test_factored_stress.cpp.
 #pragma once
 
 #include <initializer_list>
@@ -144,6 +153,7 @@ struct ModelDefaults {
   static constexpr bool kIsFluid = false;
   static constexpr bool kHandlesInversion = false;
   static constexpr bool kHasAdjoint = false;
+  static constexpr bool kFactoredStress = false;
 
   template <class Real>
   PL_HD static Real initial_plastic_state(const Real* /*p*/) {

@@ -116,6 +116,29 @@ struct Snow : ModelDefaults {
     adj_p[kHardening] += (Real(1) - plastic) * h * adj_h;
   }
 
+  // The same pair sharing one SVD of F (model_base.hpp, "Factored stress").
+  static constexpr bool kFactoredStress = true;
+  template <class Real, int D>
+  PL_HD static Mat<Real, D> first_piola_factored(const Real* p, const Mat<Real, D>& F, Real plastic,
+                                                 Svd<Real, D>& s) {
+    const Real h = hardening_factor(p, plastic);
+    s = svd_rotation_variant(F);
+    return fixed_corotated_first_piola(h * lame_mu(p[kE], p[kNu]), h * lame_lambda(p[kE], p[kNu]), F, s);
+  }
+  template <class Real, int D>
+  PL_HD static void adj_first_piola_factored(const Real* p, const Mat<Real, D>& F, Real plastic,
+                                             const Svd<Real, D>& s, const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
+                                             Real* adj_p, Real& adj_plastic) {
+    const Real h = hardening_factor(p, plastic);
+    const Real mu0 = lame_mu(p[kE], p[kNu]), lambda0 = lame_lambda(p[kE], p[kNu]);
+    Real adj_mu = Real(0), adj_lambda = Real(0);
+    adj_fixed_corotated_first_piola(h * mu0, h * lambda0, F, s, adj_P, adj_F, adj_mu, adj_lambda);
+    const Real adj_h = mu0 * adj_mu + lambda0 * adj_lambda;
+    adj_lame(p[kE], p[kNu], h * adj_mu, h * adj_lambda, adj_p[kE], adj_p[kNu]);
+    adj_plastic += -p[kHardening] * h * adj_h;
+    adj_p[kHardening] += (Real(1) - plastic) * h * adj_h;
+  }
+
   // VJP of project().  Nothing clamped: the forward returns (F, J_P) unchanged,
   // so the adjoint is the identity.  Otherwise, with c_i = clamp(sigma_i, lo, hi),
   // lo = 1 - theta_c, hi = 1 + theta_s, and r = prod_i |sigma_i| / c_i:

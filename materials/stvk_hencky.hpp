@@ -91,13 +91,18 @@ PL_HD PL_INLINE Real hencky_energy(Real mu, Real lambda, const Mat<Real, D>& F) 
   return hencky_energy_principal(mu, lambda, hencky_strain(s.sigma));
 }
 
+/// P from the rotation-variant SVD s of F (kept by callers that pass it on to
+/// the adjoint below instead of factoring F again).
 template <class Real, int D>
-PL_HD PL_INLINE Mat<Real, D> hencky_first_piola(Real mu, Real lambda, const Mat<Real, D>& F) {
-  const Svd<Real, D> s = svd_rotation_variant(F);
+PL_HD PL_INLINE Mat<Real, D> hencky_first_piola(Real mu, Real lambda, const Svd<Real, D>& s) {
   const Vec<Real, D> tau = hencky_kirchhoff_principal(mu, lambda, hencky_strain(s.sigma));
   Vec<Real, D> dpsi;
   for (int i = 0; i < D; ++i) dpsi[i] = tau[i] * hencky_dlog(s.sigma[i]);
   return compose_usv(s.U, dpsi, s.V);
+}
+template <class Real, int D>
+PL_HD PL_INLINE Mat<Real, D> hencky_first_piola(Real mu, Real lambda, const Mat<Real, D>& F) {
+  return hencky_first_piola(mu, lambda, svd_rotation_variant(F));
 }
 
 /// F = U diag(exp(eps)) V^T: the elastic F whose Hencky strain is eps (used by
@@ -127,10 +132,10 @@ PL_HD PL_INLINE Mat<Real, D> hencky_compose(const Svd<Real, D>& s, const Vec<Rea
 /// REGULARIZES (g_i + g_j)/(sigma_i + sigma_j) inside its band
 /// |sigma_i + sigma_j| <= eps^(1/3) max|sigma| (see svd_adjoint.hpp); exact
 /// outside it (tested on random inverted F).
+/// `s` = svd_rotation_variant(F) (from the forward when the caller kept it).
 template <class Real, int D>
-PL_HD PL_INLINE void adj_hencky_first_piola(Real mu, Real lambda, const Mat<Real, D>& F, const Mat<Real, D>& adj_P,
+PL_HD PL_INLINE void adj_hencky_first_piola(Real mu, Real lambda, const Svd<Real, D>& s, const Mat<Real, D>& adj_P,
                                             Mat<Real, D>& adj_F, Real& adj_mu, Real& adj_lambda) {
-  const Svd<Real, D> s = svd_rotation_variant(F);
   const Vec<Real, D> eps = hencky_strain(s.sigma);
   const Vec<Real, D> tau = hencky_kirchhoff_principal(mu, lambda, eps);
   const Real tr = vec_sum(eps);
@@ -150,6 +155,11 @@ PL_HD PL_INLINE void adj_hencky_first_piola(Real mu, Real lambda, const Mat<Real
     adj_mu += adj_g[i] * Real(2) * eps[i] * dl[i];
     adj_lambda += adj_g[i] * tr * dl[i];
   }
+}
+template <class Real, int D>
+PL_HD PL_INLINE void adj_hencky_first_piola(Real mu, Real lambda, const Mat<Real, D>& F, const Mat<Real, D>& adj_P,
+                                            Mat<Real, D>& adj_F, Real& adj_mu, Real& adj_lambda) {
+  adj_hencky_first_piola(mu, lambda, svd_rotation_variant(F), adj_P, adj_F, adj_mu, adj_lambda);
 }
 
 /// VJP of F_out = hencky_compose(s, eps_new) where eps_new = eps_new(eps),
@@ -230,6 +240,23 @@ struct HenckyElasticity : ModelDefaults {
     Real adj_mu = Real(0), adj_lambda = Real(0);
     adj_hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, adj_P, adj_F, adj_mu,
                            adj_lambda);
+    adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
+  }
+
+  // The same pair sharing one SVD of F (model_base.hpp, "Factored stress").
+  static constexpr bool kFactoredStress = true;
+  template <class Real, int D>
+  PL_HD static Mat<Real, D> first_piola_factored(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                                 Svd<Real, D>& s) {
+    s = svd_rotation_variant(F);
+    return hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), s);
+  }
+  template <class Real, int D>
+  PL_HD static void adj_first_piola_factored(const Real* p, const Mat<Real, D>& /*F*/, Real /*plastic*/,
+                                             const Svd<Real, D>& s, const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
+                                             Real* adj_p, Real& /*adj_plastic*/) {
+    Real adj_mu = Real(0), adj_lambda = Real(0);
+    adj_hencky_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), s, adj_P, adj_F, adj_mu, adj_lambda);
     adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
   }
 };

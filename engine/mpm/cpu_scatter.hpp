@@ -18,6 +18,7 @@
 
 #include "kernels/mpm/g2p.hpp"
 #include "kernels/mpm/grid_update.hpp"
+#include "kernels/mpm/stress_record.hpp"
 
 namespace pl {
 
@@ -56,12 +57,66 @@ class CpuPrivateScatter {
   std::vector<std::vector<T>> copies_;  // one per extra thread, reused across calls
 };
 
-/// The CPU's AdjointRunner (see mpm_backend_impl.hpp): AdjG2P scatters
+/// The forward P2G's scheme (cpu_p2g.hpp) for any kernel that scatters into a
+/// grid's momentum and mass through its `grid` member: same static particle
+/// chunks, same private grids, same node-by-node sum in thread order, so a
+/// kernel doing P2G's arithmetic reproduces the forward grid bit for bit.
+template <class Real, int D>
+class CpuGridScatter {
+ public:
+  /// `kernel.grid.momentum` and `.mass` must be zeroed by the caller.
+  template <class Kernel>
+  void run(std::size_t n, std::size_t num_nodes, const Kernel& kernel) {
+    const int threads = omp_get_max_threads();
+    if (threads == 1) {
+      for (std::size_t p = 0; p < n; ++p) kernel(p);
+      return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+      const int team = omp_get_num_threads();
+#pragma omp single
+      {
+        momentum_.resize(team - 1);
+        mass_.resize(team - 1);
+      }
+      const int t = omp_get_thread_num();
+      Kernel mine = kernel;
+      if (t > 0) {
+        momentum_[t - 1].assign(num_nodes, Vec<Real, D>::zero());
+        mass_[t - 1].assign(num_nodes, Real(0));
+        mine.grid.momentum = momentum_[t - 1].data();
+        mine.grid.mass = mass_[t - 1].data();
+      }
+      const std::size_t begin = n * std::size_t(t) / std::size_t(team);
+      const std::size_t end = n * std::size_t(t + 1) / std::size_t(team);
+      for (std::size_t p = begin; p < end; ++p) mine(p);
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (std::size_t node = 0; node < num_nodes; ++node) {
+        for (int k = 0; k < team - 1; ++k) {
+          kernel.grid.momentum[node] += momentum_[k][node];
+          kernel.grid.mass[node] += mass_[k][node];
+        }
+      }
+    }
+  }
+
+ private:
+  std::vector<std::vector<Vec<Real, D>>> momentum_;
+  std::vector<std::vector<Real>> mass_;
+};
+
+/// The CPU's AdjointRunner (see mpm_backend_impl.hpp): P2GRecordStress
+/// scatters the recomputed grid over particles, AdjG2P scatters
 /// dL/d(grid velocity) over particles, AdjGridUpdate the 2 D wall-friction
 /// gradients over nodes.  AdjP2G is a gather and needs no runner.
 template <class Real, int D>
 class CpuAdjointRunner {
  public:
+  void p2g(std::size_t n, std::size_t num_nodes, const P2GRecordStress<Real, D, PlainAccumulate>& kernel) {
+    grid_.run(n, num_nodes, kernel);
+  }
   void g2p(std::size_t n, std::size_t num_nodes, const AdjG2P<Real, D, PlainAccumulate>& kernel) {
     velocity_.run(n, kernel, kernel.adj_grid_velocity, num_nodes, [](AdjG2P<Real, D, PlainAccumulate> k, Vec<Real, D>* buf) {
       k.adj_grid_velocity = buf;
@@ -77,6 +132,7 @@ class CpuAdjointRunner {
   }
 
  private:
+  CpuGridScatter<Real, D> grid_;
   CpuPrivateScatter<Vec<Real, D>> velocity_;
   CpuPrivateScatter<Real> friction_;
 };

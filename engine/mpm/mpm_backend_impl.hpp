@@ -5,7 +5,10 @@
 //   template <class Real, int D> using P2GRunner = ...;  // how P2G scatters (see cpu_p2g.hpp)
 //   using ScatterAccumulate = ...;           // Plain (CPU, private buffers) or Atomic (CUDA)
 //   template <class Real, int D> using AdjointRunner = ...;  // how AdjG2P / AdjGridUpdate
-//       scatter: g2p(n, num_nodes, kernel), grid_update(num_nodes, kernel) (cpu_scatter.hpp)
+//       scatter: g2p(n, num_nodes, kernel), grid_update(num_nodes, kernel) (cpu_scatter.hpp);
+//       optionally p2g(n, num_nodes, kernel) for the backward pass's recomputed
+//       P2G (P2GRecordStress); without it that kernel runs as a parallel_for,
+//       which is right when ScatterAccumulate is atomic (CUDA)
 // Included only by mpm_backend_cpu.cpp and mpm_backend_cuda.cu, which
 // instantiate it; everything here is orchestration, the physics is in kernels/mpm.
 #pragma once
@@ -19,6 +22,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "engine/core/error.hpp"
 #include "engine/core/parallel.hpp"
@@ -29,6 +34,42 @@
 #include "kernels/mpm/p2g.hpp"
 
 namespace pl {
+
+/// Whether an AdjointRunner has p2g(n, num_nodes, kernel) (see the header).
+template <class Runner, class Kernel, class = void>
+struct HasAdjointP2G : std::false_type {};
+template <class Runner, class Kernel>
+struct HasAdjointP2G<Runner, Kernel,
+                     std::void_t<decltype(std::declval<Runner&>().p2g(std::size_t(), std::size_t(),
+                                                                       std::declval<const Kernel&>()))>>
+    : std::true_type {};
+
+/// Zeroes the per-node buffers of one adjoint substep in one pass (one
+/// parallel region instead of five fills: each region is a fork/join, which
+/// costs most on a busy machine).
+template <class Real, int D>
+struct ZeroAdjointGridBuffers {
+  Vec<Real, D>* momentum;
+  Real* mass;
+  Vec<Real, D>* adj_velocity;
+  Vec<Real, D>* adj_momentum;
+  Real* adj_mass;
+  PL_HD void operator()(std::size_t i) const {
+    momentum[i] = adj_velocity[i] = adj_momentum[i] = Vec<Real, D>::zero();
+    mass[i] = adj_mass[i] = Real(0);
+  }
+};
+/// The per-particle counterpart: dL/ds_n (x, v, F, C, plastic) and dL/df.
+template <class Real, int D>
+struct ZeroAdjointParticleBuffers {
+  ParticleAdjointView<Real, D> adj;
+  Vec<Real, D>* adj_force;
+  PL_HD void operator()(std::size_t p) const {
+    adj.x[p] = adj.v[p] = adj_force[p] = Vec<Real, D>::zero();
+    adj.F[p] = adj.C[p] = Mat<Real, D>::zero();
+    adj.plastic[p] = Real(0);
+  }
+};
 
 template <class Exec, class T>
 T* raw(typename Exec::template Vector<T>& v) {
@@ -193,29 +234,35 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     const GridView<Real, D> grid = grid_view();
     const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
 
+    using Acc = typename Exec::ScatterAccumulate;
+
     // Recompute the forward grid of this substep from s_n (bit-identical to
-    // the forward's on the CPU: same kernels, same fixed summation order).
-    thrust::fill(Exec::policy(), grid_momentum_.begin(), grid_momentum_.end(), Vec<Real, D>::zero());
-    thrust::fill(Exec::policy(), grid_mass_.begin(), grid_mass_.end(), Real(0));
-    p2g_(n, particles, grid, nodes, materials, params.dt);
+    // the forward's on the CPU: same arithmetic, same fixed summation order),
+    // recording each particle's stress and its factorization for AdjP2G.
+    parallel_for<Exec>(nodes, ZeroAdjointGridBuffers<Real, D>{
+                                  grid.momentum, grid.mass, thrust::raw_pointer_cast(adj_grid_velocity_.data()),
+                                  thrust::raw_pointer_cast(adj_grid_momentum_.data()),
+                                  thrust::raw_pointer_cast(adj_grid_mass_.data())});
+    parallel_for<Exec>(n, ZeroAdjointParticleBuffers<Real, D>{adjoint_view(adj_next_),
+                                                              thrust::raw_pointer_cast(adj_force_.data())});
+    StressRecord<Real, D>* record = thrust::raw_pointer_cast(stress_record_.data());
+    const P2GRecordStress<Real, D, Acc> p2g{particles, grid, materials, params.dt, record};
+    if constexpr (HasAdjointP2G<typename Exec::template AdjointRunner<Real, D>, P2GRecordStress<Real, D, Acc>>::value)
+      adjoint_.p2g(n, nodes, p2g);
+    else
+      parallel_for<Exec>(n, p2g);
     {
       GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
       update.tools = params.tools;  // issue 6
       parallel_for<Exec>(nodes, update);
     }
 
-    zero_state(adj_next_);
-    thrust::fill(Exec::policy(), adj_grid_velocity_.begin(), adj_grid_velocity_.end(), Vec<Real, D>::zero());
-    thrust::fill(Exec::policy(), adj_grid_momentum_.begin(), adj_grid_momentum_.end(), Vec<Real, D>::zero());
-    thrust::fill(Exec::policy(), adj_grid_mass_.begin(), adj_grid_mass_.end(), Real(0));
-    thrust::fill(Exec::policy(), adj_force_.begin(), adj_force_.end(), Vec<Real, D>::zero());
     thrust::fill(Exec::policy(), fault_.begin(), fault_.end(), kNoFault);
     std::uint64_t* fault = thrust::raw_pointer_cast(fault_.data());
     Real* adj_params = thrust::raw_pointer_cast(adj_params_.data());
     const GridAdjointView<Real, D> adj_grid{thrust::raw_pointer_cast(adj_grid_velocity_.data()),
                                             thrust::raw_pointer_cast(adj_grid_momentum_.data()),
                                             thrust::raw_pointer_cast(adj_grid_mass_.data())};
-    using Acc = typename Exec::ScatterAccumulate;
 
     adjoint_.g2p(n, nodes,
                  AdjG2P<Real, D, Acc>{particles, grid, materials, params.dt, adjoint_view(adj_), adjoint_view(adj_next_),
@@ -229,7 +276,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       adjoint_.grid_update(nodes, adj_update);
       adjoint_tool_count_ = params.tools.count;
     }
-    parallel_for<Exec>(n, AdjP2G<Real, D>{particles, grid, adj_grid, materials, params.dt, adjoint_view(adj_next_),
+    parallel_for<Exec>(n, AdjP2G<Real, D>{particles, grid, adj_grid, materials, record, params.dt, adjoint_view(adj_next_),
                                           adj_params, thrust::raw_pointer_cast(adj_mass_.data()),
                                           thrust::raw_pointer_cast(adj_force_.data()), fault});
     swap_state(adj_, adj_next_);  // the buffers now hold dL/ds_n
@@ -339,6 +386,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       adj_grid_velocity_.assign(nodes, Vec<Real, D>::zero());
       adj_grid_momentum_.assign(nodes, Vec<Real, D>::zero());
       adj_grid_mass_.assign(nodes, Real(0));
+      stress_record_.resize(n);
     }
   }
 
@@ -401,6 +449,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   Vector<Real> adj_friction_;    // 2 D, [axis * 2 + side]
   Vector<Vec<Real, D>> adj_grid_velocity_, adj_grid_momentum_;
   Vector<Real> adj_grid_mass_;
+  Vector<StressRecord<Real, D>> stress_record_;  // [N], rewritten by every adjoint substep
   typename Exec::template AdjointRunner<Real, D> adjoint_;
   std::vector<int> host_material_;
   std::size_t num_materials_ = 0;

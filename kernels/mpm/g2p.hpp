@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "kernels/math/bspline.hpp"
+#include "kernels/mpm/adjoint_stencil.hpp"
 #include "kernels/mpm/atomic.hpp"
 #include "kernels/mpm/constitutive.hpp"
 
@@ -152,7 +153,7 @@ struct AdjG2P {
     // Recompute v' and C' (C' for F_trial; v' for the dpos term below).
     Vec<Real, D> v_new = Vec<Real, D>::zero();
     Mat<Real, D> C = Mat<Real, D>::zero();
-    for_each_stencil_offset<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
+    adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
       const Real w = stencil.weight(off);
       const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
       const Vec<Real, D> vi = grid.velocity[grid.node_index(stencil.base, off)];
@@ -173,9 +174,10 @@ struct AdjG2P {
     // The dpos term of adj_x summed over the stencil: sum_i c w_i adj_C'^T v_i = c adj_C'^T v'.
     Vec<Real, D> adj_x = adj_in.x[p] - c_scale * (transpose(adj_C) * v_new);
 
-    for_each_stencil_offset<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
+    const StencilDerivatives<Real, D> dw(stencil);
+    adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
       const Real w = stencil.weight(off);
-      const Vec<Real, D> grad_w = stencil.weight_gradient(off) * grid.inv_dx;
+      const Vec<Real, D> grad_w = dw.gradient(stencil, off) * grid.inv_dx;
       const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
       const std::size_t node = grid.node_index(stencil.base, off);
       const Vec<Real, D> vi = grid.velocity[node];

@@ -14,8 +14,10 @@
 #pragma once
 
 #include "kernels/math/bspline.hpp"
+#include "kernels/mpm/adjoint_stencil.hpp"
 #include "kernels/mpm/atomic.hpp"
 #include "kernels/mpm/constitutive.hpp"
+#include "kernels/mpm/stress_record.hpp"
 
 namespace pl {
 
@@ -98,12 +100,15 @@ struct P2G {
 ///   adj_v    += m adj_mom;  adj_f += dt adj_mom
 ///   adj_m    += adj_mom . v + adj_A : C + sum_i w_i h_i
 ///   adj_C    += m adj_A;    adj_tau = k adj_A -> adj_kirchhoff_stress (F, plastic, C, params)
+/// tau, P and the factorization of F come from the StressRecord that the
+/// recomputed P2G of this substep wrote (stress_record.hpp): F is not factored again.
 template <class Real, int D>
 struct AdjP2G {
   ParticleView<Real, D> particles;  // s_n, read only
   GridView<Real, D> grid;
   GridAdjointView<Real, D> adj_grid;  // momentum and mass adjoints, read only here
   const MaterialSlot<Real>* materials;
+  const StressRecord<Real, D>* record;  // from P2GRecordStress at s_n, read only
   Real dt;
   ParticleAdjointView<Real, D> adj_out;  // dL/ds_n, +=
   Real* adj_params;                      // N x kMaxParams, row p +=
@@ -122,8 +127,9 @@ struct AdjP2G {
     const Vec<Real, D>& v = particles.v[p];
     const Real m = particles.mass[p];
     const Real plastic = particles.plastic[p];
+    const StressRecord<Real, D>& stress = record[p];
     const Real k = -dt * particles.volume[p] * Real(4) * grid.inv_dx * grid.inv_dx;
-    const Mat<Real, D> affine = k * kirchhoff_stress(slot, F, plastic, C) + m * C;
+    const Mat<Real, D> affine = k * stress.tau + m * C;
     Vec<Real, D> momentum = m * v;
     if (particles.force) momentum += dt * particles.force[p];
 
@@ -131,9 +137,10 @@ struct AdjP2G {
     Mat<Real, D> adj_affine = Mat<Real, D>::zero();
     Vec<Real, D> adj_x = Vec<Real, D>::zero();
     Real adj_m = Real(0);
-    for_each_stencil_offset<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
+    const StencilDerivatives<Real, D> dw(stencil);
+    adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
       const Real w = stencil.weight(off);
-      const Vec<Real, D> grad_w = stencil.weight_gradient(off) * grid.inv_dx;
+      const Vec<Real, D> grad_w = dw.gradient(stencil, off) * grid.inv_dx;
       const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
       const std::size_t node = grid.node_index(stencil.base, off);
       const Vec<Real, D> g = adj_grid.momentum[node];
@@ -151,7 +158,8 @@ struct AdjP2G {
     Mat<Real, D> adj_F = Mat<Real, D>::zero();
     Real adj_plastic = Real(0);
     Real* adj_p = adj_params + p * std::size_t(materials::kMaxParams);
-    adj_kirchhoff_stress(slot, F, plastic, C, k * adj_affine, adj_F, adj_plastic, adj_C, adj_p);
+    adj_kirchhoff_stress_factored(slot, F, plastic, C, stress.P, stress.factors, k * adj_affine, adj_F, adj_plastic,
+                                  adj_C, adj_p);
 
     adj_out.x[p] += adj_x;
     adj_out.v[p] += m * adj_momentum;

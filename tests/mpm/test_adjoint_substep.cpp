@@ -709,6 +709,32 @@ TEST(AdjointSubstep, DoesNotChangeTheCurrentState) {
   }
 }
 
+// The backward pass recomputes the forward grid with its own kernel
+// (P2GRecordStress, which also keeps each particle's stress and SVD for AdjP2G);
+// the adjoint is only the adjoint of the forward that ran if that grid is the
+// forward's bit for bit.  Models with and without a factored stress, 1 and 2 threads.
+TEST(AdjointSubstep, RecomputedGridIsBitIdenticalToTheForwardGrid) {
+  const int saved = omp_get_max_threads();
+  for (const char* model : {"fixed_corotated", "snow", "drucker_prager", "stable_neo_hookean"}) {
+    auto sc = make_scene<3>(model, 31, /*per_cluster=*/20);
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      std::vector<R> mass_fwd, mass_adj;
+      std::vector<Vec<R, 3>> vel_fwd, vel_adj;
+      sc.backend->upload(sc.base, sc.slots);
+      ASSERT_EQ(sc.backend->substep(sc.params), kNoFault);
+      sc.backend->download_grid(mass_fwd, vel_fwd);
+      ASSERT_EQ(sc.adjoint().fault, kNoFault);
+      sc.backend->download_grid(mass_adj, vel_adj);
+      ASSERT_FALSE(mass_fwd.empty());
+      EXPECT_EQ(std::memcmp(mass_fwd.data(), mass_adj.data(), mass_fwd.size() * sizeof(R)), 0) << model << ", " << threads;
+      EXPECT_EQ(std::memcmp(vel_fwd.data(), vel_adj.data(), vel_fwd.size() * sizeof(vel_fwd[0])), 0)
+          << model << ", " << threads << " threads";
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
 TEST(AdjointSubstep, NonFiniteAdjointIsReportedWithKernelParticleAndQuantity) {
   auto sc = make_scene<2>("weakly_compressible_fluid", 9);
   ParticleAdjoint<R, 2> seed = sc.weights;
