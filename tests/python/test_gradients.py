@@ -78,10 +78,10 @@ def test_recording_matches_plain_steps(setup):
     sim.set_external_forces(None)
 
 
-@pytest.mark.parametrize("quantity", ["x", "v"])
+@pytest.mark.parametrize("quantity", ["x", "v", "F", "C"])
 def test_initial_state(setup, quantity):
     sim, loss, forces, grads = setup
-    direction = np.random.default_rng(2).uniform(-1, 1, (sim.num_particles, 2))
+    direction = np.random.default_rng(2).uniform(-1, 1, getattr(sim, quantity).shape)
     base = getattr(sim, quantity).copy()
 
     def perturb(h):
@@ -156,3 +156,23 @@ def test_backward_needs_a_fresh_recording(setup):
     with pytest.raises(ValueError, match="changed after the rollout"):
         sim.backward({4: {"x": np.zeros((sim.num_particles, 2))}})
     sim.reset()
+
+
+def test_checkpoint_budget_and_force_gradient_options(setup):
+    sim, loss, _, _ = setup
+    sim.reset()
+    sim.set_external_forces(None)
+    results = []
+    for kwargs in ({"force_gradient": True}, {"forces": np.zeros((sim.num_particles, 2)), "checkpoints": 2}):
+        sim.reset()
+        rec = sim.rollout(STEPS, loss_frames=[MID, STEPS], **kwargs)
+        results.append(sim.backward(loss.gradients()))
+        if "checkpoints" in kwargs:
+            report = rec.report()
+            assert report["checkpoints"] == 2 and report["recomputed_substeps"] > 0
+    a, b = results
+    assert a.forces.shape == (STEPS, sim.num_particles, 2)
+    # Same gradients whether states were stored or recomputed, forces implicit or explicit.
+    np.testing.assert_array_equal(a.forces, b.forces)
+    np.testing.assert_array_equal(a.v, b.v)
+    assert np.abs(a.forces).max() > 0
