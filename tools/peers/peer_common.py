@@ -62,18 +62,23 @@ def time_frames(step_frames, sync, n_items, substeps_per_frame, frames, reps, wa
     step_frames(warmup)
     sync()
     warm = time.perf_counter() - t0
-    secs = []
+    secs, cpu = [], []
     for _ in range(reps):
+        c = time.process_time()  # CPU time of all the process's threads: robust to a loaded machine
         a = time.perf_counter()
         step_frames(frames)
         sync()
         secs.append(time.perf_counter() - a)
+        cpu.append(time.process_time() - c)
     tput = [n_items * frames * substeps_per_frame / s for s in secs]
+    cpu_tput = [n_items * frames * substeps_per_frame / s for s in cpu]
     return {
         "warmup_seconds": warm,
         "rep_seconds": secs,
         "frames_per_rep": frames,
         "steps_per_s": {"min": min(tput), "median": statistics.median(tput), "max": max(tput)},
+        "rep_cpu_seconds": cpu,
+        "steps_per_cpu_s": {"min": min(cpu_tput), "median": statistics.median(cpu_tput), "max": max(cpu_tput)},
     }
 
 

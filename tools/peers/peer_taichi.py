@@ -186,6 +186,9 @@ def s2():
     return n, frames
 
 
+S3_NEWTON_POLAR_ITERATIONS = 8
+
+
 def s3():
     """The model of tools/bench/diffmpm.hpp, differentiated by Taichi's autodiff
     with every step's particle state stored (DiffTaichi's scheme: the grid is
@@ -230,6 +233,20 @@ def s3():
             grid_m.grad[I] = 0
             grid_v.grad[I] = ti.zero(grid_v[I])
 
+    @ti.func
+    def polar_rotation(Fp):
+        r = Fp
+        if ti.static(dim == 2):
+            r, _ = ti.polar_decompose(Fp)
+        else:
+            # Taichi 1.7.4's reverse mode rejects its 3D polar_decompose (SVD):
+            # "auto_diff.cpp: Not supported".  Newton's iteration for the polar
+            # factor, R <- (R + R^-T) / 2 (Higham 1986), differentiates; a fixed
+            # count (static loop) keeps it reversible.
+            for _ in ti.static(range(S3_NEWTON_POLAR_ITERATIONS)):
+                r = 0.5 * (r + r.inverse().transpose())
+        return r
+
     @ti.kernel
     def p2g(f: ti.i32):
         for p in range(n):
@@ -238,7 +255,7 @@ def s3():
             fx = Xp - ti.cast(base, float)
             w = [0.5 * (1.5 - fx) ** 2, 0.75 - (fx - 1) ** 2, 0.5 * (fx - 0.5) ** 2]
             Fp = F[f, p]
-            r, s = ti.polar_decompose(Fp)
+            r = polar_rotation(Fp)
             J = Fp.determinant()
             tau = 2 * mu * (Fp - r) @ Fp.transpose() + ti.Matrix.identity(float, dim) * (la * (J - 1) * J)
             affine = (-dt * p_vol * 4 * inv_dx * inv_dx) * tau + p_mass * Cm[f, p]

@@ -44,6 +44,7 @@ def parse():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--s3-reps", type=int, default=5)
+    p.add_argument("--s3-3d-reps", type=int, default=3, help="repetitions of the 3D rollout (each takes minutes here)")
     p.add_argument("--s3-3d-steps", type=int, default=0, help="shorter 3D rollout (0: the protocol's 512)")
     p.add_argument("--s3-3d-threads", default="2",
                    help="thread counts for S3 3D (default 2 only: ~4 min per engine and thread count here)")
@@ -53,7 +54,7 @@ def parse():
     p.add_argument("--no-gate", action="store_true", help="report timings even when the S3 check fails")
     a = p.parse_args()
     if a.quick:
-        a.reps, a.s3_reps = 3, 3
+        a.reps, a.s3_reps, a.s3_3d_reps = 3, 3, 3
     return a
 
 
@@ -203,7 +204,7 @@ def main():
         for size in sizes[w]:
             ths = threads
             if w == "S3" and size == "3d":
-                ths = [int(t) for t in args.s3_3d_threads.split(",")]
+                ths = [int(t) for t in args.s3_3d_threads.split(",") if t]
             for th in ths:
                 for engine in ("pliant", "taichi", "warp"):
                     if engine == "warp" and (w == "S3" or th != 1):
@@ -221,14 +222,15 @@ def main():
                                    str(th), "--particles", pdir, "--stream-mb", "1", "--stream-reps", "1", "--quiet",
                                    "--json", jpath]
                             if w == "S3":
-                                cmd += ["--reps", str(args.s3_reps)] + s3_steps(args, size)
+                                cmd += ["--reps", str(s3_reps(args, size))] + s3_steps(args, size)
                             else:
                                 cmd += ["--reps", str(args.reps)]
                     else:
                         cmd = [py, f"peer_{engine}.py", "--workload", w, "--size", size, "--threads", str(th),
                                "--particles", pdir, "--json", jpath]
                         if w == "S3":
-                            cmd += ["--reps", str(args.s3_reps)] + s3_steps(args, size)
+                            cmd += ["--reps", str(s3_reps(args, size))] + s3_steps(args, size)
+                            cmd += ["--grad-out", os.path.join(out, name + "_grad.npz")]
                         else:
                             cmd += ["--reps", str(args.reps)]
                             if w == "S4" and args.quick:
@@ -242,6 +244,9 @@ def main():
                         continue
                     doc = load(jpath)
                     rec = summarize(engine, w, size, th, doc, others)
+                    if w == "S3" and engine == "taichi":
+                        rec["vs_pliant"] = compare_s3(np, find_run(results, "pliant", w, size, th),
+                                                      os.path.join(out, name + "_grad.npz"))
                     results["runs"].append(rec)
                     print(f"  {secs:.0f} s  {rec['summary']}  others {others:.0%}", flush=True)
     results["finished_utc"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -249,6 +254,27 @@ def main():
         json.dump(results, f, indent=2)
     write_report(args, results)
     print(f"wrote {args.results}")
+
+
+def s3_reps(args, size):
+    return args.s3_3d_reps if size == "3d" else args.s3_reps
+
+
+def find_run(results, engine, w, size, th):
+    for r in results["runs"]:
+        if (r["engine"], r["workload"], r["size"], r["threads"]) == (engine, w, size, th):
+            return r
+    return None
+
+
+def compare_s3(np, pliant_rec, taichi_npz):
+    """Loss and dL/dtheta of the timed runs (informational; the gate is the 2D check)."""
+    if not pliant_rec or not os.path.exists(taichi_npz):
+        return None
+    t = np.load(taichi_npz)
+    gp, gt = np.array(pliant_rec["grad_theta"]).reshape(-1, 4), t["grad"]
+    return {"loss_rel": abs(pliant_rec["loss"] - float(t["loss"])) / abs(float(t["loss"])),
+            "grad_rel_norm": float(np.linalg.norm(gp - gt) / np.linalg.norm(gt))}
 
 
 def s3_steps(args, size):
@@ -266,7 +292,7 @@ def summarize(engine, w, size, th, doc, others):
         rec["peak_rss_bytes"] = doc.get("peak_rss_bytes")
         if w == "S3":
             r = dict(r)
-            r.pop("grad_theta", None)
+            rec["grad_theta"] = r.pop("grad_theta", None)
         rec["raw"] = r
         rec["machine"] = doc.get("machine")
     else:
@@ -286,6 +312,8 @@ def summarize(engine, w, size, th, doc, others):
             key = "vertex_steps_per_s" if "vertex_steps_per_s" in r else key
         tp = r[key]
         rec.update(min=tp["min"], median=tp["median"], max=tp["max"])
+        cpu = r.get("particle_steps_per_cpu_s") or r.get("steps_per_cpu_s")
+        rec["cpu_median"] = cpu["median"] if cpu else None
         if engine == "pliant" and w != "S4":
             rec["bytes_per_step"] = r["bytes_per_particle_step"]["total"]
         rec["summary"] = f"median {tp['median'] / 1e6:.2f} M steps/s (min {tp['min'] / 1e6:.2f})"
