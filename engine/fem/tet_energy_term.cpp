@@ -78,7 +78,7 @@ Real TetEnergyTerm<Real>::energy(const Real* x) const {
   std::vector<Real> per(rest_.size());
   const TetView<Real> v{tets_.data(), rest_.data(), params_.data(), x};
   with_model([&](auto m) {
-    parallel_for<FemCpuExec>(rest_.size(), TetEnergyKernel<decltype(m), Real>{v, per.data()});
+    fem_cpu_for(rest_.size(), TetEnergyKernel<decltype(m), Real>{v, per.data()});
   });
   Real sum = Real(0);
   for (Real e : per) sum += e;
@@ -90,7 +90,7 @@ void TetEnergyTerm<Real>::add_gradient(const Real* x, Real* grad) const {
   std::vector<Real> per(12 * rest_.size());
   const TetView<Real> v{tets_.data(), rest_.data(), params_.data(), x};
   with_model([&](auto m) {
-    parallel_for<FemCpuExec>(rest_.size(), TetGradientKernel<decltype(m), Real>{v, per.data()});
+    fem_cpu_for(rest_.size(), TetGradientKernel<decltype(m), Real>{v, per.data()});
   });
   for (std::size_t e = 0; e < rest_.size(); ++e)
     for (int a = 0; a < 4; ++a)
@@ -102,7 +102,7 @@ void TetEnergyTerm<Real>::add_hessian_vector(const Real* x, const Real* u, Real*
   std::vector<Real> per(12 * rest_.size());
   const TetView<Real> v{tets_.data(), rest_.data(), params_.data(), x};
   with_model([&](auto m) {
-    parallel_for<FemCpuExec>(rest_.size(), TetHessianVectorKernel<decltype(m), Real>{v, u, per.data()});
+    fem_cpu_for(rest_.size(), TetHessianVectorKernel<decltype(m), Real>{v, u, per.data()});
   });
   for (std::size_t e = 0; e < rest_.size(); ++e)
     for (int a = 0; a < 4; ++a)
@@ -115,11 +115,11 @@ void TetEnergyTerm<Real>::add_hessian(const Real* x, bool project_psd, std::vect
   std::vector<Real> per(144 * n);
   const TetView<Real> v{tets_.data(), rest_.data(), params_.data(), x};
   with_model([&](auto m) {
-    parallel_for<FemCpuExec>(n, TetHessianKernel<decltype(m), Real>{v, per.data()});
+    fem_cpu_for(n, TetHessianKernel<decltype(m), Real>{v, per.data()});
   });
   if (project_psd) {
     using M12 = Eigen::Matrix<Real, 12, 12>;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kFemSerialBelow)
     for (long e = 0; e < long(n); ++e) {
       Eigen::Map<Eigen::Matrix<Real, 12, 12, Eigen::RowMajor>> K(per.data() + 144 * std::size_t(e));
       const M12 Kd = K;
@@ -174,7 +174,7 @@ void TetEnergyTerm<Real>::add_gradient_parameter_vjp(const Real* x, const Real* 
   std::vector<Real> per(kP * rest_.size());
   const TetView<Real> v{tets_.data(), rest_.data(), params_.data(), x};
   with_model([&](auto m) {
-    parallel_for<FemCpuExec>(rest_.size(), TetParameterVjpKernel<decltype(m), Real>{v, w, per.data()});
+    fem_cpu_for(rest_.size(), TetParameterVjpKernel<decltype(m), Real>{v, w, per.data()});
   });
   for (std::size_t e = 0; e < rest_.size(); ++e)
     for (int i = 0; i < num_params_; ++i) adj_theta[i] += per[kP * e + std::size_t(i)];
