@@ -9,6 +9,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/fem/tet_mesh.hpp"
+#include "engine/fem/tet_surface.hpp"
 
 namespace pl::fem {
 namespace {
@@ -75,6 +76,28 @@ TEST(TetMesh, MalformedFilesNameFileLineAndExpectation) {
   expect_error("unknown_node.msh", {"unknown_node.msh:13:", "node tag 7"});
   expect_error("no_tets.msh", {"no_tets.msh", "no tetrahedra"});
   expect_error("box.obj", {"box.obj", "unknown tet mesh format"});
+}
+
+// The boundary of a tet mesh is a closed, outward-oriented manifold enclosing
+// the mesh's volume; a box has 2 triangles per boundary cell face.
+TEST(TetMesh, SurfaceIsClosedOutwardAndEnclosesTheVolume) {
+  const TetMesh box = make_box_mesh({0, 0, 0}, {0.3, 0.2, 0.1}, {3, 2, 2});
+  const TetSurface s = tet_surface(box);
+  EXPECT_EQ(s.mesh.triangles.size(), 2u * 2 * (3 * 2 + 2 * 2 + 3 * 2));
+  EXPECT_EQ(s.vertex.size(), box.vertices.size() - 2);  // the 2 interior vertices (x = 0.1, 0.2 at y = z = mid) are dropped
+  validate_closed_manifold(s.mesh, "box surface");
+  EXPECT_NEAR(mesh_volume(s.mesh), 0.3 * 0.2 * 0.1, 1e-15);
+  const TetMesh finger = read_tet_mesh(std::string(PLIANT_SOURCE_DIR) + "/assets/tets/finger.node");
+  const TetSurface fs = tet_surface(finger);
+  validate_closed_manifold(fs.mesh, "finger surface");
+  EXPECT_NEAR(mesh_volume(fs.mesh), total_volume(finger), 1e-15);
+  // Positions follow a deformed state.
+  TetSurface moved = s;
+  std::vector<double> x;
+  for (const auto& p : box.vertices)
+    for (double c : p) x.push_back(2 * c);
+  update_surface_positions(moved, x.data(), 0);
+  EXPECT_NEAR(mesh_volume(moved.mesh), 8 * 0.3 * 0.2 * 0.1, 1e-14);
 }
 
 TEST(TetMesh, BundledAssetsLoad) {
