@@ -32,7 +32,7 @@ struct Dual {
   Real v;  // value
   Real d;  // tangent (directional derivative)
 
-  PL_HD PL_INLINE Dual() = default;
+  Dual() = default;
   PL_HD PL_INLINE Dual(Real value) : v(value), d(Real(0)) {}  // NOLINT: constants promote implicitly
   PL_HD PL_INLINE Dual(Real value, Real tangent) : v(value), d(tangent) {}
 
