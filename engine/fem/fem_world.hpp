@@ -9,7 +9,7 @@
 //   int body = world.add_tet_body("jelly", make_box_mesh({0,0,.1}, {.1,.1,.2}, {4,4,4}),
 //                                 materials::make_material("jelly", "stable_neo_hookean", {{"E", 1e5}}, 1000, "jelly"));
 //   world.pin({0, 1, 2});                        // Dirichlet: stay where they are
-//   world.prescribe({5}, trajectory);            // x_5 at step n+1 = trajectory[3 n ...]
+//   world.prescribe({5}, trajectory);            // after step n, x_5 = trajectory[n][0..2]
 //   for (int i = 0; i < 100; ++i) world.step();
 //
 // Implicit Euler (Martin et al. 2011 "Example-based elastic materials" and the

@@ -280,6 +280,32 @@ TEST(FemWorld, FloatRunsFollowDouble) {
   }
 }
 
+// Pinned vertices stay put; prescribed ones follow their trajectory and hold
+// its last targets after it ends; both integrators.
+TEST(FemWorld, PinnedAndPrescribedVerticesFollowTheirTargets) {
+  for (FemIntegrator integrator : {FemIntegrator::kImplicitEuler, FemIntegrator::kSymplecticEuler}) {
+    FemSettings s;
+    s.integrator = integrator;
+    s.dt = integrator == FemIntegrator::kImplicitEuler ? 1e-2 : 1e-4;
+    FemWorld<double> world(s);
+    world.add_tet_body("cube", make_box_mesh({0, 0, 0}, {0.1, 0.1, 0.1}, {1, 1, 1}),
+                       material("stable_neo_hookean", 1e5, 0.3, 1000));
+    world.pin({0, 1});
+    const std::vector<std::vector<double>> traj = {{0.1, 0.1, 0.11}, {0.1, 0.1, 0.12}, {0.1, 0.12, 0.13}};
+    world.prescribe({7}, traj);
+    for (int n = 0; n < 5; ++n) {
+      world.step();
+      const auto& t = traj[std::size_t(std::min(n, 2))];
+      for (int d = 0; d < 3; ++d) {
+        EXPECT_DOUBLE_EQ(world.positions()[std::size_t(3 * 7 + d)], t[std::size_t(d)]);
+        EXPECT_DOUBLE_EQ(world.positions()[std::size_t(d)], world.rest_positions()[std::size_t(d)]);
+        EXPECT_DOUBLE_EQ(world.velocities()[std::size_t(3 + d)], 0.0);
+      }
+    }
+    EXPECT_THROW(world.pin({7}), InputError);  // already prescribed
+  }
+}
+
 TEST(FemWorld, BadInputIsRejectedWithClearErrors) {
   FemSettings s;
   s.dt = -1;
