@@ -97,7 +97,73 @@ MembraneTerm<Real>::MembraneTerm(std::string label, const TriangleMesh& rest_mes
       for (int a = 0; a < 3; ++a) X[k][a] = Real(rest_mesh.vertices[std::size_t(t[std::size_t(k)])][std::size_t(a)]);
     triangles_.push_back({t[0] + first_vertex, t[1] + first_vertex, t[2] + first_vertex});
     rest_.push_back(membrane_rest(X));
+    for (int k = 0; k < 3; ++k)
+      for (int a = 0; a < 3; ++a) rest_positions_.push_back(X[k][a]);
   }
+}
+
+template <class Real>
+std::vector<Real> MembraneTerm<Real>::rest_blocks(Lame<Real> lame, Real thickness) const {
+  const std::size_t n = triangles_.size();
+  std::vector<Real> K(81 * n);
+  const Real* X = rest_positions_.data();
+  const MembraneRest<Real>* rest = rest_.data();
+  Real* out = K.data();
+  const MembraneModel model = material_.model;
+  parallel_for<ShellCpuExec>(n, [=](std::size_t t) {
+    V3<Real> p[3];
+    for (int k = 0; k < 3; ++k)
+      for (int a = 0; a < 3; ++a) p[k][a] = X[9 * t + std::size_t(3 * k + a)];
+    Real He[9][9];
+    membrane_hessian(model, p, rest[t], lame, thickness, false, He);
+    for (int i = 0; i < 9; ++i)
+      for (int j = 0; j < 9; ++j) out[81 * t + std::size_t(9 * i + j)] = He[i][j];
+  });
+  return K;
+}
+
+template <class Real>
+void MembraneTerm<Real>::add_rest_stiffness(std::vector<Eigen::Triplet<Real>>& out) const {
+  const std::vector<Real> K =
+      rest_blocks(membrane_lame(Real(material_.youngs_modulus), Real(material_.poisson_ratio)), Real(material_.thickness));
+  for (std::size_t t = 0; t < triangles_.size(); ++t)
+    for (int i = 0; i < 9; ++i)
+      for (int j = 0; j < 9; ++j)
+        out.emplace_back(3 * triangles_[t][std::size_t(i / 3)] + i % 3, 3 * triangles_[t][std::size_t(j / 3)] + j % 3,
+                         K[81 * t + std::size_t(9 * i + j)]);
+}
+
+template <class Real>
+void MembraneTerm<Real>::add_rest_stiffness_vector(const Real* u, Real* out) const {
+  const std::vector<Real> K =
+      rest_blocks(membrane_lame(Real(material_.youngs_modulus), Real(material_.poisson_ratio)), Real(material_.thickness));
+  for (std::size_t t = 0; t < triangles_.size(); ++t)
+    for (int i = 0; i < 9; ++i) {
+      Real sum = Real(0);
+      for (int j = 0; j < 9; ++j) sum += K[81 * t + std::size_t(9 * i + j)] * u[3 * triangles_[t][std::size_t(j / 3)] + j % 3];
+      out[3 * triangles_[t][std::size_t(i / 3)] + i % 3] += sum;
+    }
+}
+
+template <class Real>
+void MembraneTerm<Real>::add_rest_stiffness_parameter_vjp(const Real* u, const Real* w, Real* adj_theta) const {
+  // K0 = h (mu K_mu + lambda K_lambda) with K_mu, K_lambda the rest Hessians
+  // for (mu, lambda, h) = (1, 0, 1) and (0, 1, 1): linear in each parameter.
+  auto wKu = [&](Lame<Real> lame) {
+    const std::vector<Real> K = rest_blocks(lame, Real(1));
+    Real s = Real(0);
+    for (std::size_t t = 0; t < triangles_.size(); ++t)
+      for (int i = 0; i < 9; ++i)
+        for (int j = 0; j < 9; ++j)
+          s += w[3 * triangles_[t][std::size_t(i / 3)] + i % 3] * K[81 * t + std::size_t(9 * i + j)] *
+               u[3 * triangles_[t][std::size_t(j / 3)] + j % 3];
+    return s;
+  };
+  const Real a_mu = wKu({Real(1), Real(0)}), a_lambda = wKu({Real(0), Real(1)});
+  const Real E = Real(material_.youngs_modulus), nu = Real(material_.poisson_ratio), h = Real(material_.thickness);
+  const Lame<Real> lame = membrane_lame(E, nu);
+  adj_membrane_lame(E, nu, h * a_mu, h * a_lambda, adj_theta[0], adj_theta[1]);
+  adj_theta[2] += lame.mu * a_mu + lame.lambda * a_lambda;
 }
 
 template <class Real>
@@ -250,6 +316,45 @@ HingeTerm<Real>::HingeTerm(std::string label, const TriangleMesh& rest_mesh, int
     hinges_.push_back({hv[0] + first_vertex, hv[1] + first_vertex, hv[2] + first_vertex, hv[3] + first_vertex});
     weight_.push_back(hinge_weight(X));
     rest_angle_.push_back(dihedral_angle(X));
+    V3<Real> g[4];
+    const bool degenerate = hinge_is_degenerate(X);
+    if (!degenerate) dihedral_angle_gradient(X, g);
+    for (int v = 0; v < 4; ++v)
+      for (int a = 0; a < 3; ++a) rest_angle_gradient_.push_back(degenerate ? Real(0) : g[v][a]);
+  }
+}
+
+template <class Real>
+void HingeTerm<Real>::add_rest_stiffness(std::vector<Eigen::Triplet<Real>>& out) const {
+  for (std::size_t i = 0; i < hinges_.size(); ++i) {
+    const Real* g = &rest_angle_gradient_[12 * i];
+    for (int r = 0; r < 12; ++r)
+      for (int c = 0; c < 12; ++c)
+        out.emplace_back(3 * hinges_[i][std::size_t(r / 3)] + r % 3, 3 * hinges_[i][std::size_t(c / 3)] + c % 3,
+                         stiffness_ * weight_[i] * g[r] * g[c]);
+  }
+}
+
+template <class Real>
+void HingeTerm<Real>::add_rest_stiffness_vector(const Real* u, Real* out) const {
+  for (std::size_t i = 0; i < hinges_.size(); ++i) {
+    const Real* g = &rest_angle_gradient_[12 * i];
+    Real gu = Real(0);
+    for (int r = 0; r < 12; ++r) gu += g[r] * u[3 * hinges_[i][std::size_t(r / 3)] + r % 3];
+    for (int r = 0; r < 12; ++r) out[3 * hinges_[i][std::size_t(r / 3)] + r % 3] += stiffness_ * weight_[i] * gu * g[r];
+  }
+}
+
+template <class Real>
+void HingeTerm<Real>::add_rest_stiffness_parameter_vjp(const Real* u, const Real* w, Real* adj_theta) const {
+  for (std::size_t i = 0; i < hinges_.size(); ++i) {
+    const Real* g = &rest_angle_gradient_[12 * i];
+    Real gu = Real(0), gw = Real(0);
+    for (int r = 0; r < 12; ++r) {
+      gu += g[r] * u[3 * hinges_[i][std::size_t(r / 3)] + r % 3];
+      gw += g[r] * w[3 * hinges_[i][std::size_t(r / 3)] + r % 3];
+    }
+    adj_theta[0] += weight_[i] * gw * gu;
   }
 }
 

@@ -72,13 +72,24 @@ class MembraneTerm final : public EnergyTerm<Real> {
   void set_parameters(const std::vector<Real>& theta) override;
   void add_gradient_parameter_vjp(const Real* x, const Real* w, Real* adj_theta) const override;
 
+  /// Rest stiffness K0 (stiffness-proportional Rayleigh damping): the exact
+  /// membrane Hessian at the rest shape, which is PSD there (no stress).
+  bool has_rest_stiffness() const override { return true; }
+  void add_rest_stiffness(std::vector<Eigen::Triplet<Real>>& out) const override;
+  void add_rest_stiffness_vector(const Real* u, Real* out) const override;
+  void add_rest_stiffness_parameter_vjp(const Real* u, const Real* w, Real* adj_theta) const override;
+
   int num_triangles() const { return int(triangles_.size()); }
 
  private:
+  /// Per-triangle rest K0 blocks (81 each) for Lamé (mu, lambda, h) = `lame`, `thickness`.
+  std::vector<Real> rest_blocks(Lame<Real> lame, Real thickness) const;
+
   std::string label_;
   ShellMaterial material_;
   std::vector<std::array<int, 3>> triangles_;  // world vertex indices
   std::vector<MembraneRest<Real>> rest_;
+  std::vector<Real> rest_positions_;  // 9 per triangle
 };
 
 template <class Real>
@@ -113,6 +124,14 @@ class HingeTerm final : public EnergyTerm<Real> {
                                Real* adj_theta) const override;
   void add_gradient_state_vjp(const Real* x, const Real* w, Real* adj_s) const override;
 
+  /// Rest stiffness K0 = k_b w g0 g0ᵀ (g0 = ∂θ/∂x at the rest shape, where the
+  /// initial rest angle makes θ - θ̄ = 0): fixed at construction, not moved
+  /// by plastic updates, so damping stays linear in the velocity.
+  bool has_rest_stiffness() const override { return true; }
+  void add_rest_stiffness(std::vector<Eigen::Triplet<Real>>& out) const override;
+  void add_rest_stiffness_vector(const Real* u, Real* out) const override;
+  void add_rest_stiffness_parameter_vjp(const Real* u, const Real* w, Real* adj_theta) const override;
+
   int num_hinges() const { return int(hinges_.size()); }
   const std::vector<HingeVertices>& hinges() const { return hinges_; }  // world vertex indices
   /// Current dihedral angle of every hinge at x [rad].
@@ -127,6 +146,7 @@ class HingeTerm final : public EnergyTerm<Real> {
   std::vector<HingeVertices> hinges_;  // world vertex indices
   std::vector<Real> weight_;
   std::vector<Real> rest_angle_;
+  std::vector<Real> rest_angle_gradient_;  // g0: 12 per hinge (zero for a degenerate rest hinge)
 };
 
 }  // namespace pl::fem

@@ -347,5 +347,55 @@ TEST(ShellTerms, CylinderBendingEnergyMatchesTheKirchhoffPlate) {
   EXPECT_NEAR(hinges.energy(x.data()), expected, 1e-9 * expected);
 }
 
+TEST(ShellTerms, RestStiffnessIsTheRestHessianAndItsVjpMatchesFiniteDifferences) {
+  // A curved rest shape, so hinge rest angles are not zero.
+  TriangleMesh sheet = make_rectangular_sheet({0, 0, 0}, {0.3, 0, 0}, {0, 0.2, 0}, 3, 2);
+  for (auto& v : sheet.vertices) v[2] = 0.05 * std::sin(10 * v[0]) + 0.03 * v[1] * v[1];
+  const std::vector<double> rest = flatten(sheet);
+  const std::size_t n = rest.size();
+  ShellMaterial m;
+  m.model = MembraneModel::kNeoHookean;
+  m.youngs_modulus = 3e4;
+  MembraneTerm<double> membrane("sheet", sheet, 0, m);
+  HingeTerm<double> hinges("sheet", sheet, 0, 0.02, 0.4);
+  const std::vector<double> u = perturbed(std::vector<double>(n, 0.0), 1.0, 21);
+  const std::vector<double> w = perturbed(std::vector<double>(n, 0.0), 1.0, 22);
+  for (EnergyTerm<double>* term : std::vector<EnergyTerm<double>*>{&membrane, &hinges}) {
+    ASSERT_TRUE(term->has_rest_stiffness());
+    std::vector<Eigen::Triplet<double>> k0, h;
+    term->add_rest_stiffness(k0);
+    term->add_hessian(rest.data(), false, h);
+    const int dofs = int(n);
+    Eigen::SparseMatrix<double> K0(dofs, dofs), H(dofs, dofs);
+    K0.setFromTriplets(k0.begin(), k0.end());
+    H.setFromTriplets(h.begin(), h.end());
+    EXPECT_LT((Eigen::MatrixXd(K0) - Eigen::MatrixXd(H)).norm(), 1e-10 * Eigen::MatrixXd(H).norm()) << term->name();
+    std::vector<double> ku(n, 0.0);
+    term->add_rest_stiffness_vector(u.data(), ku.data());
+    const Eigen::VectorXd expected = K0 * Eigen::Map<const Eigen::VectorXd>(u.data(), dofs);
+    EXPECT_LT(max_relative_error(ku, std::vector<double>(expected.data(), expected.data() + n)), 1e-12) << term->name();
+    // d(wᵀ K0 u)/dθ.
+    const std::vector<double> theta = term->parameters();
+    std::vector<double> adj(theta.size(), 0.0);
+    term->add_rest_stiffness_parameter_vjp(u.data(), w.data(), adj.data());
+    for (std::size_t p = 0; p < theta.size(); ++p) {
+      auto wKu = [&](double value) {
+        std::vector<double> t = theta;
+        t[p] = value;
+        term->set_parameters(t);
+        std::vector<double> out(n, 0.0);
+        term->add_rest_stiffness_vector(u.data(), out.data());
+        double sum = 0;
+        for (std::size_t i = 0; i < n; ++i) sum += w[i] * out[i];
+        return sum;
+      };
+      const double step = 1e-6 * std::fabs(theta[p]);
+      const double fd = (wKu(theta[p] + step) - wKu(theta[p] - step)) / (2 * step);
+      term->set_parameters(theta);
+      EXPECT_NEAR(adj[p], fd, 1e-6 * std::max(1.0, std::fabs(fd))) << term->name() << " " << term->parameter_names()[p];
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pl::fem
