@@ -34,8 +34,9 @@ def _to_numpy(t: "_torch.Tensor", dtype: np.dtype) -> np.ndarray:
     return np.from_dlpack(t.contiguous()).astype(dtype, copy=False)
 
 
-def _to_torch(a: np.ndarray, like: "_torch.Tensor") -> "_torch.Tensor":
-    return _torch.from_dlpack(np.ascontiguousarray(a)).to(device=like.device)
+def _to_torch(a: np.ndarray, dtype: "_torch.dtype", device: "_torch.device") -> "_torch.Tensor":
+    # Autograd wants each gradient in its input's dtype and device.
+    return _torch.from_dlpack(np.ascontiguousarray(a)).to(dtype=dtype, device=device)
 
 
 class RolloutFunction(_torch.autograd.Function):
@@ -48,12 +49,14 @@ class RolloutFunction(_torch.autograd.Function):
         sim.set_velocities(_to_numpy(v0, sim.dtype))
         record = sim.rollout(steps, loss_frames=[steps])
         ctx.sim, ctx.steps = sim, steps
-        return _to_torch(record[steps].x, x0)
+        ctx.meta = ((x0.dtype, x0.device), (v0.dtype, v0.device))
+        return _to_torch(record[steps].x, x0.dtype, x0.device)
 
     @staticmethod
     def backward(ctx: Any, grad_x: "_torch.Tensor"):
         grads = ctx.sim.backward({ctx.steps: {"x": _to_numpy(grad_x, ctx.sim.dtype)}})
-        return _to_torch(grads.x, grad_x), _to_torch(grads.v, grad_x), None, None
+        (x_dtype, x_device), (v_dtype, v_device) = ctx.meta
+        return _to_torch(grads.x, x_dtype, x_device), _to_torch(grads.v, v_dtype, v_device), None, None
 
 
 def rollout(sim: Simulation, steps: int, x0: Optional["_torch.Tensor"] = None,
