@@ -75,7 +75,7 @@ struct ToolSpec {
   ContactMode mode = ContactMode::Sticky;
   double friction = 0;       // Coulomb mu (friction, soft)
   double stiffness = 1e5;    // soft penalty [1/s^2]
-  double softness = 0;       // soft: softplus length [m]; 0 = 0.25 dx of the world
+  double softness = 0;       // soft: softplus length [m], > 0 (scenes default to dx / 4)
   double smoothing = 1e-2;   // soft friction smoothing speed [m/s]
 
   std::array<double, D> position{};      // initial pose [m]
