@@ -209,8 +209,11 @@ OptimizeResult optimize_scene(const scene::SceneDesc& scene, const OptimizeOptio
     comment.precision(10);
     comment << "written by pliant optimize from " << scene.path << ": the best controls after "
             << opt.iteration() << " iterations (loss " << opt.best_loss() << ")";
-    scene::write_file_atomic((dir / "best_scene.yaml").string(),
-                             replay_scene_yaml(scene, options.sets, p, comment.str()));
+    // best_scene.yaml is the scene file's text with the best controls; a scene
+    // parsed from memory (tests, Python) has no file to start from.
+    if (fs::is_regular_file(scene.path))
+      scene::write_file_atomic((dir / "best_scene.yaml").string(),
+                               replay_scene_yaml(scene, options.sets, p, comment.str()));
   };
 
   while (!opt.done()) {
