@@ -76,6 +76,9 @@ def render(results, args=None):
              "float32, same grid, dt, substeps and materials; each (engine, workload, size, threads) runs in its own "
              "process after untimed warm-up (JIT excluded); min and median over the repetitions.")
     L.append("")
+    L.append(f"Repetitions: {results.get('reps', '?')} (S1, S2, S4), {results.get('s3_reps', '?')} (S3 2D), "
+             f"{results.get('s3_3d_reps', '?')} (S3 3D), after warm-up.")
+    L.append("")
     L.append(f"Run: {results.get('started_utc', '?')} to {results.get('finished_utc', '(unfinished)')}"
              + (" (`--quick`: fewer reps, short S3 rollouts, NOT the protocol)" if results.get("quick") else ""))
     L.append("")
@@ -196,7 +199,11 @@ def render(results, args=None):
                  "budget ~2 sqrt(steps) states) recomputing the rest; Taichi: DiffTaichi's scheme, every step's "
                  "particle state kept (x, v, C, F and their gradients), the grid recomputed per step backwards. "
                  "Peak RSS is each process's ru_maxrss (the Python processes include the interpreter and the "
-                 "Taichi runtime). Tape = stored bytes per particle-step.")
+                 "Taichi runtime). Tape = stored bytes per particle-step. The 3D rollout runs at 2 threads and "
+                 f"{results.get('s3_3d_reps', '?')} repetitions (each takes minutes here; --s3-3d-threads, "
+                 "--s3-3d-reps). Taichi 1.7.4's reverse mode rejects its own 3D polar_decompose "
+                 "(`auto_diff.cpp: Not supported`), so the 3D Taichi peer computes R by 8 Newton iterations "
+                 "R <- (R + R^-T) / 2 (Higham 1986); 2D uses ti.polar_decompose.")
         L.append("")
         L.append("| size | N x steps | threads | engine | forward s | fwd+bwd s | bwd overhead | peak RSS MiB | "
                  "tape B/p-step | others |")
@@ -239,7 +246,8 @@ def render(results, args=None):
         L.append("")
         L.append("Mass-spring cloth (taichi's cloth_simulation.py formulation: springs to the 12 neighbours with "
                  "|i| + |j| <= 2, Hooke on strain + dashpots, drag, ball collision), 16 substeps per 1/60 s frame, "
-                 "60 frames per repetition. Million vertex-steps per second, median (min).")
+                 "60 frames per repetition; spring Y 500 and dashpot 1e3 (the example's 3e4 and 1e4 are unstable "
+                 "at the protocol's 16 substeps). Million vertex-steps per second, median (min).")
         L.append("")
         L.append("| vertices | threads | Pliant | Taichi | Warp (1 thr) | Pliant/Taichi | Pliant/Warp |")
         L.append("|---|---|---|---|---|---|---|")

@@ -52,6 +52,8 @@ def parse():
     p.add_argument("--skip-install", action="store_true", help="use the venv as it is")
     p.add_argument("--skip-build", action="store_true", help="use the binaries in --build as they are")
     p.add_argument("--no-gate", action="store_true", help="report timings even when the S3 check fails")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the results already in --out (a run's JSON + .meta.json) instead of rerunning them")
     a = p.parse_args()
     if a.quick:
         a.reps, a.s3_reps, a.s3_3d_reps = 3, 3, 3
@@ -146,7 +148,7 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     py = sys.executable
     results = {"started_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": [], "notes": [],
-               "quick": args.quick, "reps": args.reps, "s3_reps": args.s3_reps}
+               "quick": args.quick, "reps": args.reps, "s3_reps": args.s3_reps, "s3_3d_reps": args.s3_3d_reps}
     from importlib.metadata import version
     results["versions"] = {"python": platform.python_version(), "taichi": version("taichi"),
                            "warp-lang": version("warp-lang"), "numpy": version("numpy")}
@@ -236,12 +238,19 @@ def main():
                             if w == "S4" and args.quick:
                                 cmd += ["--frames", "6"]
                     print(f"== {name}", end="", flush=True)
-                    try:
-                        secs, others = run(cmd, log(name), th)
-                    except RuntimeError as e:
-                        print(f"  FAILED\n{e}", flush=True)
-                        results["notes"].append(f"{name} failed: {str(e).splitlines()[0]}")
-                        continue
+                    meta = os.path.join(out, name + ".meta.json")
+                    if args.resume and os.path.exists(jpath) and os.path.exists(meta):
+                        secs, others = load(meta)["seconds"], load(meta)["others"]
+                        print(" (reused)", end="")
+                    else:
+                        try:
+                            secs, others = run(cmd, log(name), th)
+                        except RuntimeError as e:
+                            print(f"  FAILED\n{e}", flush=True)
+                            results["notes"].append(f"{name} failed: {str(e).splitlines()[0]}")
+                            continue
+                        with open(meta, "w") as f:
+                            json.dump({"seconds": secs, "others": others, "cmd": cmd}, f)
                     doc = load(jpath)
                     rec = summarize(engine, w, size, th, doc, others)
                     if w == "S3" and engine == "taichi":
