@@ -9,6 +9,7 @@
 //   pliant_bench_cloth                          # 32^2, 64^2, 128^2; 60 frames; 5 reps
 //   pliant_bench_cloth --sizes 32,64 --frames 10 --reps 3 --threads 1
 //   pliant_bench_cloth --integrator explicit    # symplectic Euler (needs a small dt: see --substeps)
+//   pliant_bench_cloth --solver cg              # Newton steps by Jacobi-preconditioned CG instead of LDLT
 //
 // Cloth: cotton-like, E = 1 MPa, nu = 0.3, thickness 0.5 mm (membrane stiffness
 // E h = 500 N/m, StVK), bending stiffness E h^3 / (12 (1 - nu^2)), areal density
@@ -39,12 +40,14 @@ struct Options {
   int reps = 5;
   int threads = 0;
   bool implicit = true;
+  bool cg = false;
+  int warmup_steps = -1;  // default: one frame
 };
 
 [[noreturn]] void usage(const std::string& error) {
   if (!error.empty()) std::cerr << "pliant_bench_cloth: " << error << "\n";
   std::cerr << "usage: pliant_bench_cloth [--sizes N,N,...] [--frames N] [--substeps N] [--reps N] [--threads N] "
-               "[--integrator implicit|explicit]\n";
+               "[--integrator implicit|explicit] [--solver ldlt|cg] [--warmup-steps N]\n";
   std::exit(error.empty() ? 0 : 2);
 }
 
@@ -87,6 +90,13 @@ Options parse(int argc, char** argv) {
       const std::string v = value();
       if (v != "implicit" && v != "explicit") usage("--integrator '" + v + "': expected implicit or explicit");
       o.implicit = v == "implicit";
+    } else if (a == "--warmup-steps") {
+      const std::string v = value();
+      o.warmup_steps = v == "0" ? 0 : positive_int(a, v);
+    } else if (a == "--solver") {
+      const std::string v = value();
+      if (v != "ldlt" && v != "cg") usage("--solver '" + v + "': expected ldlt or cg");
+      o.cg = v == "cg";
     } else if (a == "--help" || a == "-h") {
       usage("");
     } else {
@@ -108,6 +118,10 @@ Cloth make_cloth(int n, const Options& o) {
   s.integrator = o.implicit ? FemIntegrator::kImplicitEuler : FemIntegrator::kSymplecticEuler;
   // Float32 Newton: stop at 1e-6 of the sheet size (float rounding is ~1e-7).
   s.newton_tolerance = 1e-6;
+  if (o.cg) {
+    s.linear_solver = FemLinearSolver::kConjugateGradient;
+    s.cg_tolerance = 1e-6;  // relative residual; float32
+  }
   Cloth c;
   c.world = std::make_unique<FemWorld<float>>(s);
   const pl::TriangleMesh mesh = make_rectangular_sheet({0, 0, 0}, {1, 0, 0}, {0, 1, 0}, n - 1, n - 1, "S4 cloth");
@@ -129,8 +143,9 @@ Cloth make_cloth(int n, const Options& o) {
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   if (o.threads > 0) omp_set_num_threads(o.threads);
-  std::printf("S4 cloth: %d frames x %d substeps (dt = 1/%d s), %s Euler, float32, %d thread(s), %d rep(s)\n", o.frames,
-              o.substeps, 60 * o.substeps, o.implicit ? "implicit" : "symplectic", omp_get_max_threads(), o.reps);
+  std::printf("S4 cloth: %d frames x %d substeps (dt = 1/%d s), %s Euler (%s), float32, %d thread(s), %d rep(s)\n",
+              o.frames, o.substeps, 60 * o.substeps, o.implicit ? "implicit" : "symplectic", o.cg ? "CG" : "LDLT",
+              omp_get_max_threads(), o.reps);
   std::printf("%8s %10s %12s %12s %16s %16s %10s\n", "vertices", "steps", "t_min[s]", "t_median[s]", "vsteps/s(best)",
               "vsteps/s(median)", "newton/step");
   try {
@@ -140,7 +155,8 @@ int main(int argc, char** argv) {
       const int steps = o.frames * o.substeps;
       for (int rep = 0; rep < o.reps; ++rep) {
         Cloth c = make_cloth(n, o);
-        for (int k = 0; k < o.substeps; ++k) c.world->step();  // warm-up frame, not timed
+        const int warmup = o.warmup_steps >= 0 ? o.warmup_steps : o.substeps;
+        for (int k = 0; k < warmup; ++k) c.world->step();  // warm-up (one frame by default), not timed
         long newton = 0;
         const auto t0 = std::chrono::steady_clock::now();
         for (int k = 0; k < steps; ++k) {
