@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -120,7 +121,8 @@ NpyData parse_npy(const std::string& bytes, const std::string& what) {
   return out;
 }
 
-std::map<std::string, NpyData> read_npz(const std::string& path, const std::string& context) {
+std::map<std::string, NpyData> read_npz(const std::string& path, const std::string& context,
+                                        const std::vector<std::string>& wanted) {
   const std::string b = read_bytes(path, context);
   const std::string what = context + ": '" + path + "'";
   // End of central directory: the last "PK\5\6" within 64 KiB + 22 bytes of the end.
@@ -145,6 +147,8 @@ std::map<std::string, NpyData> read_npz(const std::string& path, const std::stri
     std::string name = b.substr(at + 46, nlen);
     at += 46 + nlen + elen + clen;
     if (csize == 0xffffffffu || usize == 0xffffffffu) throw InputError(what + ": ZIP64 archives are not supported");
+    const std::string key = name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0 ? name.substr(0, name.size() - 4) : name;
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), key) == wanted.end()) continue;
     if (local + 30 > b.size() || le32(b, local) != 0x04034b50) throw InputError(what + ": corrupt ZIP member '" + name + "'");
     const std::size_t data = local + 30 + le16(b, local + 26) + le16(b, local + 28);
     if (data + csize > b.size()) throw InputError(what + ": truncated ZIP member '" + name + "'");
@@ -282,7 +286,7 @@ std::vector<double> read_point_cloud(const std::string& path, int dim, const std
 
 ObservedTrajectory read_trajectory(const std::string& path, int dim, const std::string& context) {
   const std::string what = context + ": '" + path + "'";
-  const auto arrays = read_npz(path, context);
+  const auto arrays = read_npz(path, context, {"positions", "frame"});
   const auto pos = arrays.find("positions"), fr = arrays.find("frame");
   if (pos == arrays.end() || fr == arrays.end())
     throw InputError(what + ": expected the arrays 'positions' and 'frame' of a `pliant run` trajectory.npz");

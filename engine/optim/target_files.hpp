@@ -27,8 +27,11 @@ struct NpyData {
 
 /// Parses one .npy file's bytes; `what` names it in messages.
 NpyData parse_npy(const std::string& bytes, const std::string& what);
-/// Every member of an .npz archive, by name without ".npy".
-std::map<std::string, NpyData> read_npz(const std::string& path, const std::string& context);
+/// The members of an .npz archive named in `wanted` (all when empty), by name
+/// without ".npy"; members not asked for are not decoded (they may have types
+/// this reader does not know, e.g. the strings of a trajectory.npz).
+std::map<std::string, NpyData> read_npz(const std::string& path, const std::string& context,
+                                        const std::vector<std::string>& wanted = {});
 
 /// A point cloud as N x dim (flattened), from .npy (shape (N, dim) or (N, 3)
 /// with a zero third column in 2D) or .ply.
