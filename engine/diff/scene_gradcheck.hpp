@@ -11,12 +11,27 @@
 //   every parameter of every material, density   (relative steps)
 //   friction of every separating wall face (with friction > 0)
 //   per-step external forces                     (a random force field, at zero)
-// Each finite difference is taken at h and h/2; when they disagree by more than
-// the tolerance the row is marked "kink" (a particle crossed a yield surface,
-// clamp or wall branch within h: the FD is unreliable, not the adjoint) instead
-// of failing.  Differences below 1e-9 max(1, |L|) count as agreement (they are
-// finite-difference round-off, e.g. for a parameter the loss does not depend
-// on).  The same adjoint in float is reported next to it.
+// Each finite difference is taken at h and h/2, from L(0), L(+-h), L(+-h/2).
+// A row whose adjoint disagrees with the central difference is marked "kink"
+// (neither passed nor failed, with a note saying why) instead of "FAIL" when
+// the finite differences themselves show the loss is not smooth there:
+//  * kink within the stencil: the central differences at h and h/2 disagree (a
+//    particle crossed a yield surface, clamp or wall branch within h);
+//  * kink AT the base point: a branch boundary passes through the unperturbed
+//    state, so both central differences straddle it symmetrically and agree,
+//    but average two different one-sided slopes.  Smooth L has
+//    forward - backward = h L'' + O(h^3), which halves with h; a slope jump J
+//    at 0 gives J at every h, so (asym(h/2) - asym(h)/2) ~ J/2 detects it.
+//    Typical: sand grains at rest (F = I) sit exactly on the apex of the
+//    Drucker-Prager cone, free-falling grains return to it every substep, and
+//    nodes with v = 0 on a separating wall sit between "leaving" and "stuck".
+//    The adjoint then takes the branch the state is on; no finite difference
+//    can confirm it there.
+// A "FAIL" row carries the finite differences in its note (they agree with
+// each other, so the adjoint is suspect).  Differences below 1e-9 max(1, |L|)
+// count as agreement (they are finite-difference round-off, e.g. for a
+// parameter the loss does not depend on).  The same adjoint in float is
+// reported next to it.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +49,9 @@ struct GradcheckRow {
   double rel_error = 0;          // |adjoint - fd| / max(|fd|, |adjoint|, floor)
   double float_rel_error = 0;    // |adjoint_float - adjoint| / max(|adjoint|, floor)
   std::string status;            // "ok", "FAIL" or "kink"
+  double one_sided_forward = 0;  // (L(h/2) - L(0)) / (h/2)
+  double one_sided_backward = 0; // (L(0) - L(-h/2)) / (h/2)
+  std::string note;              // why a row is "kink"
 };
 
 struct GradcheckReport {

@@ -62,15 +62,19 @@ PL_HD PL_INLINE Vec<Real, D> apply_walls(const WallConditions<Real, D>& walls, c
 // VJP of apply_wall (accumulating: adj_v += (d out / d v)^T adj_out,
 // adj_friction += (d out / d mu) . adj_out).  The walls are piecewise smooth;
 // the adjoint takes the branch the forward took (the forward's own tests:
-// vn >= 0 leaves, |vt| <= 0 slips, scale > 0 slides), i.e. it is the exact
-// derivative inside each branch and a one-sided one on the (measure-zero)
-// switching surfaces vn = 0, |vt| = 0, scale = 0.
+// vn >= 0 leaves, scale > 0 slides), i.e. it is the exact derivative inside
+// each branch and a one-sided one on the (measure-zero) switching surfaces
+// vn = 0, scale = 0.  |vt| = 0 with vn < 0 is not a switching surface when
+// mu > 0: it lies inside the stuck region (|vt| < mu |vn| around it), so its
+// derivative is the stuck one, 0; with mu = 0 it is the slip projection.
 //   sticky          out = 0:                 nothing flows back
 //   slip            out = v - vn n:          adj_v += a - (a.n) n
 //   separate, sliding (vn < 0, |vt| > 0, s = 1 + mu vn / |vt| > 0), out = s vt:
 //       adj_vt = s a - mu vn (a.vt) vt / |vt|^3,   adj_vn = mu (a.vt) / |vt|
 //       adj_v  += adj_vt - (adj_vt.n) n + adj_vn n,  adj_mu += vn (a.vt) / |vt|
-//   separate, stuck (s <= 0): out = 0; separate, leaving (vn >= 0): identity.
+//   separate, stuck (s <= 0, or |vt| = 0 with mu > 0): out = 0
+//   separate, |vt| = 0 and mu = 0: out = vt, the slip adjoint
+//   separate, leaving (vn >= 0): identity.
 // (DiffTaichi / ChainQueen, Hu et al. 2019, differentiate the same projections
 // through their autodiff; these are the hand-written equivalents.)
 template <class Real, int D>
@@ -92,7 +96,13 @@ PL_HD PL_INLINE void adj_apply_wall(WallType type, Real friction, const Vec<Real
       const Vec<Real, D> vt = v - vn * normal;
       const Real vt_norm = norm(vt);
       if (vt_norm <= Real(0)) {
-        adj_v += adj_out - dot(adj_out, normal) * normal;
+        // Pressing straight in.  With friction every v_t with |v_t| < mu |v_n|
+        // (a whole neighbourhood of v_t = 0, as v_n < 0) is stuck: out = 0
+        // there, so nothing flows back.  (Passing a through as for a slip was
+        // a bug: it made every floor node of a body starting at rest slide in
+        // the backward pass; gradcheck of sand_pile_3d failed by 1e-3.)
+        // Without friction out = v_t: the slip projection.
+        if (!(friction > Real(0))) adj_v += adj_out - dot(adj_out, normal) * normal;
         return;
       }
       const Real inv_norm = Real(1) / vt_norm;

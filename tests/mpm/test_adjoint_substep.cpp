@@ -114,15 +114,31 @@ TEST(AdjointWalls, EveryTypeAndBranchMatchesFiniteDifferences) {
   }
 }
 
-TEST(AdjointWalls, SeparateWithZeroTangentialSpeedTakesTheSlipBranch) {
-  // |v_t| = 0 (pressing straight in): the forward returns v_t = 0, a slip.
+TEST(AdjointWalls, SeparateWithZeroTangentialSpeedIsStuckWithFrictionAndSlipsWithout) {
+  // |v_t| = 0 exactly, pressing straight in: every floor node under a body
+  // that starts at rest.  With mu > 0 all nearby v_t are stuck (out = 0 in a
+  // neighbourhood), so the derivative is 0; with mu = 0 the wall is a slip.
+  // Checked against finite differences (this case once took the slip branch
+  // for any mu and made gradcheck of sand_pile_3d fail).
   const Vec<R, 2> n{{0, 1}}, v{{0, -1}}, a{{0.3, -0.8}};
-  Vec<R, 2> adj_v = Vec<R, 2>::zero();
-  R adj_mu = 0;
-  adj_apply_wall(WallType::Separate, R(0.5), n, v, a, adj_v, adj_mu);
-  EXPECT_DOUBLE_EQ(adj_v[0], 0.3);
-  EXPECT_DOUBLE_EQ(adj_v[1], 0.0);
-  EXPECT_EQ(adj_mu, 0.0);
+  for (double mu : {0.5, 0.0}) {
+    Vec<R, 2> adj_v = Vec<R, 2>::zero();
+    R adj_mu = 0;
+    adj_apply_wall(WallType::Separate, R(mu), n, v, a, adj_v, adj_mu);
+    for (int k = 0; k < 2; ++k) {
+      const double fd = central_difference(
+          [&](double h) {
+            Vec<R, 2> w = v;
+            w[k] += h;
+            return dot(a, apply_wall(WallType::Separate, R(mu), n, w));
+          },
+          1e-4);
+      EXPECT_GRAD_FLOOR("mu " + std::to_string(mu) + " dv" + std::to_string(k), adj_v[k], fd, 1e-12);
+    }
+    EXPECT_DOUBLE_EQ(adj_v[0], mu > 0 ? 0.0 : 0.3);
+    EXPECT_DOUBLE_EQ(adj_v[1], 0.0);
+    EXPECT_EQ(adj_mu, 0.0);
+  }
 }
 
 TEST(AdjointWalls, CornerNodesChainTheWallsAndAccumulate) {
