@@ -9,4 +9,5 @@ PYBIND11_MODULE(_pliant, m) {
   pl::py_bind::define_scene(m);
   pl::py_bind::define_mpm(m);
   pl::py_bind::define_diff(m);
+  pl::py_bind::define_optim(m);
 }

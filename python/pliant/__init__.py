@@ -15,7 +15,8 @@ the run went bad), with the engine's message naming the key or particle.
 
 Modules: :mod:`pliant.scene` (Scene, SceneBuilder), :mod:`pliant.simulation`
 (Simulation, Recording, Gradients), :mod:`pliant.env` (a gym-style
-environment) and :mod:`pliant.torch` (a ``torch.autograd.Function`` over a
+environment), :mod:`pliant.optimize` (the scene optimizer with a callback per
+iteration) and :mod:`pliant.torch` (a ``torch.autograd.Function`` over a
 rollout; needs PyTorch, imported only on request).
 """
 from pkgutil import extend_path
@@ -37,6 +38,7 @@ from ._pliant import InputError, SimulationError, __version__
 from .scene import Scene, SceneBuilder, model_names, model_parameters
 from .simulation import Gradients, Recording, Simulation
 from .env import Env
+from .optimize import optimize
 
 
 def cuda_available() -> bool:
@@ -57,4 +59,5 @@ __all__ = [
     "cuda_available",
     "model_names",
     "model_parameters",
+    "optimize",
 ]
