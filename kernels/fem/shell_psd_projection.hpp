@@ -64,16 +64,17 @@ PL_HD inline bool project_psd(Real (&A)[N][N]) {
         const Real t = (tau >= Real(0) ? Real(1) : Real(-1)) / (fabs(tau) + sqrt(Real(1) + tau * tau));
         const Real c = Real(1) / sqrt(Real(1) + t * t);
         const Real s = t * c;
-        for (int k = 0; k < N; ++k) {  // D <- D J  (columns p, q)
+        // D <- Jᵀ D J touches only rows and columns p and q; the (p, q)
+        // entry becomes zero and the diagonal moves by ∓ t a_pq (G&VL 8.5.2).
+        for (int k = 0; k < N; ++k) {
+          if (k == p || k == q) continue;
           const Real dkp = D[k][p], dkq = D[k][q];
-          D[k][p] = c * dkp - s * dkq;
-          D[k][q] = s * dkp + c * dkq;
+          D[k][p] = D[p][k] = c * dkp - s * dkq;
+          D[k][q] = D[q][k] = s * dkp + c * dkq;
         }
-        for (int k = 0; k < N; ++k) {  // D <- Jᵀ D  (rows p, q)
-          const Real dpk = D[p][k], dqk = D[q][k];
-          D[p][k] = c * dpk - s * dqk;
-          D[q][k] = s * dpk + c * dqk;
-        }
+        D[p][p] -= t * apq;
+        D[q][q] += t * apq;
+        D[p][q] = D[q][p] = Real(0);
         for (int k = 0; k < N; ++k) {  // V <- V J
           const Real vkp = V[k][p], vkq = V[k][q];
           V[k][p] = c * vkp - s * vkq;
@@ -86,11 +87,11 @@ PL_HD inline bool project_psd(Real (&A)[N][N]) {
   for (int k = 0; k < N; ++k) any_negative = any_negative || D[k][k] < Real(0);
   if (!any_negative) return true;
   for (int i = 0; i < N; ++i)
-    for (int j = 0; j < N; ++j) {
+    for (int j = i; j < N; ++j) {
       Real sum = Real(0);
       for (int k = 0; k < N; ++k)
         if (D[k][k] > Real(0)) sum += V[i][k] * D[k][k] * V[j][k];
-      A[i][j] = sum;
+      A[i][j] = A[j][i] = sum;
     }
   return true;
 }
