@@ -233,5 +233,36 @@ TEST(ShellWorld, RolloutGradientsThroughPlasticShellsMatchFiniteDifferences) {
   EXPECT_NEAR(g.v0[dof], fd_v, 1e-4 * std::fabs(fd_v) + 1e-9);
 }
 
+TEST(ShellWorld, CantileverPlateStaticSolveMatchesPlateTheory) {
+  // The validation through FemWorld::solve_static: a 0.2 m x 0.05 m x
+  // 1 mm plate (E = 1 GPa, nu = 0.3) clamped along one short edge (one cell
+  // held) sags under its own weight; plate strip in cylindrical bending:
+  // tip deflection q L^4 / (8 D), D = E h^3 / (12 (1 - nu^2)).
+  FemSettings settings;
+  settings.newton_tolerance = 1e-10;
+  FemWorld<double> world(settings);
+  const int nx = 48, ny = 6;
+  const double L = 0.2, W = 0.05, rho_area = 0.1, dx = L / nx;
+  const TriangleMesh mesh = make_rectangular_sheet({-dx, 0, 0}, {L + dx, 0, 0}, {0, W, 0}, nx + 1, ny);
+  ShellMaterial mat;
+  mat.youngs_modulus = 1e9;
+  mat.poisson_ratio = 0.3;
+  mat.thickness = 1e-3;
+  const double D = plate_bending_stiffness(mat.youngs_modulus, mat.poisson_ratio, mat.thickness);
+  const Sheet sheet = add_sheet(world, mesh, mat, rho_area, D, INFINITY);
+  std::vector<int> clamp, tip;
+  for (std::size_t v = 0; v < mesh.vertices.size(); ++v) {
+    if (mesh.vertices[v][0] < 1e-9) clamp.push_back(sheet.first + int(v));
+    if (mesh.vertices[v][0] > L - 1e-9) tip.push_back(sheet.first + int(v));
+  }
+  world.pin(clamp);
+  world.solve_static();
+  double z = 0;
+  for (int v : tip) z += world.positions()[std::size_t(3 * v + 2)];
+  z /= double(tip.size());
+  const double expected = -rho_area * 9.81 * std::pow(L, 4) / (8 * D);
+  EXPECT_NEAR(z, expected, 0.10 * std::fabs(expected)) << "tip " << z << ", plate theory " << expected;
+}
+
 }  // namespace
 }  // namespace pl::fem
