@@ -92,15 +92,16 @@ class RolloutCore {
     sim_.touch();
     sim_.host();  // edits made through the views are uploaded first
     {
+      typename SimCore<Real, D>::Running running(sim_);
       py::gil_scoped_release release;
       try {
         rollout_->forward();
       } catch (const SimulationError& e) {
         sim_.mark_failed(e.what());
-        sim_.world().particles();
+        sim_.running_world().particles();
         throw;
       }
-      sim_.world().particles();  // the views show s_T
+      sim_.running_world().particles();  // the views show s_T
     }
     forwarded_ = true;
     generation_ = sim_.generation();
@@ -123,9 +124,10 @@ class RolloutCore {
     if (!forces_.empty()) force_gradients_.assign(std::size_t(steps_) * n, Vec<Real, D>::zero());
     RolloutGradients<Real, D> g;
     {
+      typename SimCore<Real, D>::Running running(sim_);
       py::gil_scoped_release release;
       g = rollout_->backward();
-      sim_.world().particles();  // the views show s_0 again
+      sim_.running_world().particles();  // the views show s_0 again
     }
     backwarded_ = true;
     sim_.touch();

@@ -68,9 +68,18 @@ void define_sim(py::module_& m, const char* name) {
              return std::make_unique<Sim>(s, resolve(backend, std::is_same_v<Real, double>));
            }),
            py::arg("scene"), py::arg("backend") = "auto")
-      .def("step", &Sim::step, py::arg("substeps") = 1, py::call_guard<py::gil_scoped_release>(),
-           "Advances `substeps` substeps of dt (raises SimulationError naming the particle on failure).")
-      .def("reset", &Sim::reset, py::call_guard<py::gil_scoped_release>(), "Back to the initial state, t = 0.")
+      .def(
+          "step",
+          [](Sim& s, int substeps) {
+            s.touch();
+            s.require_not_failed("step");
+            s.host();  // edits made through the views are uploaded by the step
+            typename Sim::Running running(s);
+            py::gil_scoped_release release;
+            s.step(substeps);
+          },
+          py::arg("substeps") = 1, "Advances `substeps` substeps of dt (raises SimulationError naming the particle on failure).")
+      .def("reset", &Sim::reset, "Back to the initial state, t = 0.")
       .def(
           "check_stability",
           [](Sim& s) {

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "engine/core/error.hpp"
@@ -39,19 +40,51 @@ class SimCore {
     initial_ = world_->particles();
   }
 
-  MpmWorld<Real, D>& world() { return *world_; }
+  /// Marks a run that releases the GIL (step, a rollout's forward or backward).
+  /// Created with the GIL held, so checking and setting the flag cannot race;
+  /// while it lives, every other entry point from Python raises instead of
+  /// touching state the run is changing.
+  class Running {
+   public:
+    explicit Running(SimCore& sim) : sim_(sim) {
+      sim_.check_idle();
+      sim_.running_ = true;
+    }
+    ~Running() { sim_.running_ = false; }
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+
+   private:
+    SimCore& sim_;
+  };
+
+  void check_idle() const {
+    if (running_)
+      throw std::runtime_error(
+          "this Simulation is running (step, rollout or backward) in another thread; wait for it to finish");
+  }
+
+  /// The world, from an entry point that holds the GIL (raises while a run is going).
+  MpmWorld<Real, D>& world() {
+    check_idle();
+    return *world_;
+  }
+  /// The world, inside a run (Running held, GIL released).
+  MpmWorld<Real, D>& running_world() { return *world_; }
   const scene::SceneDesc& scene() const { return scene_; }
   long generation() const { return generation_; }
   void touch() { ++generation_; }
 
   /// The host particle state, for views: current, and uploaded before the next run.
-  ParticleSet<Real, D>& host() { return world_->edit_particles(); }
+  ParticleSet<Real, D>& host() {
+    check_idle();
+    return world_->edit_particles();
+  }
 
-  /// Runs `substeps` substeps.  On a SimulationError the host copy still shows
-  /// the last state the backend reached, and further steps raise until reset().
+  /// Runs `substeps` substeps (call with Running held).  On a SimulationError
+  /// the host copy still shows the last state the backend reached, and further
+  /// steps raise until reset().
   void step(int substeps) {
-    touch();
-    require_not_failed("step");
     world_->edit_particles();
     try {
       world_->step(substeps);
@@ -74,6 +107,7 @@ class SimCore {
   /// Back to the initial state at t = 0: x, v, F, C and plastic state as built
   /// (material parameters, densities and forces set since then are kept).
   void reset() {
+    check_idle();
     touch();
     failure_.clear();
     ParticleSet<Real, D> p = world_->particles();
@@ -91,6 +125,7 @@ class SimCore {
   std::unique_ptr<MpmWorld<Real, D>> world_;
   ParticleSet<Real, D> initial_;
   long generation_ = 0;
+  bool running_ = false;  // a run holds the world (GIL released)
   std::string failure_;  // non-empty after a SimulationError
 };
 

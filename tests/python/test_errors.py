@@ -150,3 +150,23 @@ def test_backward_misuse(sim64):
         sim64.backward({3: {"x": np.ones((n, 2))}})
     with pytest.raises(ValueError, match="forces"):
         sim64.rollout(3, forces=np.zeros(4))
+
+
+def test_a_simulation_running_in_another_thread_is_not_touched():
+    import threading
+    import time
+
+    sim = pliant.Simulation(pliant.Scene.load(SCENES / "dam_break_2d.yaml"), backend="cpu", threads=2)
+    worker = threading.Thread(target=sim.step, args=(1500,))  # seconds of work, without the GIL
+    refused = []
+    worker.start()
+    while worker.is_alive():
+        try:
+            sim.set_external_forces(None)
+        except RuntimeError as err:
+            refused.append(str(err))
+            break
+        time.sleep(0.01)
+    worker.join()
+    assert refused and "running" in refused[0] and "another thread" in refused[0]
+    assert sim.step_count == 1500  # the run itself was not disturbed
