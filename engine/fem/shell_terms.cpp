@@ -259,6 +259,31 @@ void MembraneTerm<Real>::add_hessian(const Real* x, bool project_psd,
 }
 
 template <class Real>
+void MembraneTerm<Real>::add_hessian_vector(const Real* x, const Real* u, Real* out_vec) const {
+  const std::size_t n = triangles_.size();
+  std::vector<Real> hu(9 * n);
+  const int* tri = triangles_.front().data();
+  const MembraneRest<Real>* rest = rest_.data();
+  Real* out = hu.data();
+  const MembraneModel model = material_.model;
+  const Lame<Real> lame = membrane_lame(Real(material_.youngs_modulus), Real(material_.poisson_ratio));
+  const Real h = Real(material_.thickness);
+  parallel_for<ShellCpuExec>(n, [=](std::size_t t) {
+    V3<Real> p[3];
+    load_vertices(x, tri + 3 * t, p);
+    Real He[9][9];
+    membrane_hessian(model, p, rest[t], lame, h, false, He);
+    for (int i = 0; i < 9; ++i) {
+      Real sum = Real(0);
+      for (int j = 0; j < 9; ++j) sum += He[i][j] * u[3 * tri[3 * t + std::size_t(j / 3)] + j % 3];
+      out[9 * t + std::size_t(i)] = sum;
+    }
+  });
+  for (std::size_t t = 0; t < n; ++t)
+    for (int i = 0; i < 9; ++i) out_vec[3 * triangles_[t][std::size_t(i / 3)] + i % 3] += hu[9 * t + std::size_t(i)];
+}
+
+template <class Real>
 void MembraneTerm<Real>::add_gradient_parameter_vjp(const Real* x, const Real* w, Real* adj_theta) const {
   const std::size_t n = triangles_.size();
   std::vector<Real> adj(3 * n);
@@ -465,6 +490,31 @@ void HingeTerm<Real>::add_hessian(const Real* x, bool project_psd, std::vector<E
       for (int c = 0; c < 12; ++c)
         out_triplets.emplace_back(3 * hinges_[i][std::size_t(r / 3)] + r % 3, 3 * hinges_[i][std::size_t(c / 3)] + c % 3,
                                   H[144 * i + std::size_t(12 * r + c)]);
+}
+
+template <class Real>
+void HingeTerm<Real>::add_hessian_vector(const Real* x, const Real* u, Real* out_vec) const {
+  const std::size_t n = hinges_.size();
+  if (n == 0) return;
+  std::vector<Real> hu(12 * n);
+  const int* hv = hinges_.front().data();
+  const Real* weight = weight_.data();
+  const Real* rest = rest_angle_.data();
+  Real* out = hu.data();
+  const Real k = stiffness_;
+  parallel_for<ShellCpuExec>(n, [=](std::size_t i) {
+    V3<Real> p[4];
+    load_vertices(x, hv + 4 * i, p);
+    Real He[12][12];
+    hinge_hessian(p, weight[i], k, rest[i], false, He);
+    for (int r = 0; r < 12; ++r) {
+      Real sum = Real(0);
+      for (int c = 0; c < 12; ++c) sum += He[r][c] * u[3 * hv[4 * i + std::size_t(c / 3)] + c % 3];
+      out[12 * i + std::size_t(r)] = sum;
+    }
+  });
+  for (std::size_t i = 0; i < n; ++i)
+    for (int r = 0; r < 12; ++r) out_vec[3 * hinges_[i][std::size_t(r / 3)] + r % 3] += hu[12 * i + std::size_t(r)];
 }
 
 template <class Real>

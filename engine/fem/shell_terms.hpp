@@ -65,6 +65,8 @@ class MembraneTerm final : public EnergyTerm<Real> {
   Real energy(const Real* x) const override;
   void add_gradient(const Real* x, Real* grad) const override;
   void add_hessian(const Real* x, bool project_psd, std::vector<Eigen::Triplet<Real>>& out) const override;
+  /// out += (∂²E/∂x²) u, element by element (no assembly).
+  void add_hessian_vector(const Real* x, const Real* u, Real* out) const override;
 
   /// youngs_modulus [Pa], poisson_ratio [-], thickness [m].
   std::vector<std::string> parameter_names() const override;
@@ -107,6 +109,8 @@ class HingeTerm final : public EnergyTerm<Real> {
   Real energy(const Real* x) const override;
   void add_gradient(const Real* x, Real* grad) const override;
   void add_hessian(const Real* x, bool project_psd, std::vector<Eigen::Triplet<Real>>& out) const override;
+  /// out += (∂²E/∂x²) u, hinge by hinge (no assembly).
+  void add_hessian_vector(const Real* x, const Real* u, Real* out) const override;
 
   /// bending_stiffness [J], yield_angle [rad].
   std::vector<std::string> parameter_names() const override;

@@ -162,6 +162,14 @@ void check_term_derivatives(const EnergyTerm<double>& term, const std::vector<do
   }
   EXPECT_LT(max_relative_error(analytic, fdh), 10 * tol) << term.name();
 
+  // The element-wise Hessian-vector product equals the assembled one.
+  std::vector<double> u(n), hu(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) u[i] = std::cos(0.3 + 1.7 * double(i));
+  term.add_hessian_vector(x.data(), u.data(), hu.data());
+  const Eigen::VectorXd expected_hu = Hd * Eigen::Map<const Eigen::VectorXd>(u.data(), dofs);
+  EXPECT_LT(max_relative_error(hu, std::vector<double>(expected_hu.data(), expected_hu.data() + n)), 1e-12)
+      << term.name();
+
   triplets.clear();
   term.add_hessian(x.data(), true, triplets);
   Eigen::SparseMatrix<double> P(dofs, dofs);
