@@ -12,8 +12,8 @@ _TEXT = {
                     "see Discussion (b)",
     ("S1", "roofline"): "compute-bound and cache-resident (working set < L3): DRAM bandwidth is not the limit; "
                         "see Discussion (c)",
-    ("S3", "speed"): "Pliant's forward costs the same as Taichi's and its checkpointed backward recomputes; "
-                     "see Discussion (d)",
+    ("S3", "speed"): "checkpoint recompute (~1 extra forward) + adjoint kernels; in 3D the 3x3 SVD (34% of the "
+                     "time); see Discussion (d)",
     ("S3", "memory"): "see Discussion (d)",
 }
 
@@ -25,8 +25,9 @@ def text(workload, what):
 DISCUSSION = """## Discussion: what limits the missed targets
 
 The machine was heavily loaded by other engineers' builds and test suites during
-this run (load average 14-18 on 2 cores; each benchmark process got about a
-quarter of a core, see `others`). Wall-time ratios between processes run one
+this run (load average 14-21 on 2 cores; each benchmark process got about a
+quarter of a core -- CPU time / wall time 0.24-0.41 -- see `others`; only the
+last S4 rows ran on a quiet machine). Wall-time ratios between processes run one
 after another are therefore noisy (±30% or worse, 2-thread rows worst); the
 CPU-time ratios (particle-steps per CPU-second of all the process's threads) are
 the steadier reading of how much work each engine does per step, and they agree
@@ -74,12 +75,20 @@ the kernels.
 
 (d) S3. Pliant's forward step costs the same as Taichi's here (the diffmpm model
 is light: one polar decomposition per particle), and the backward pass is
-3.5-3.6x the forward: a binomial checkpoint schedule with ~2 sqrt(T) stored
+3.5-3.7x the forward: a binomial checkpoint schedule with ~2 sqrt(T) stored
 states (65 for T = 1024) recomputes almost one extra forward (recompute factor
 1.94) and the adjoint kernels (AdjP2G, AdjGridUpdate, AdjG2P with SVD VJPs)
 cost about 1.6 forward steps. Taichi stores every particle state (its backward
 recomputes only each step's grid) and its backward overhead is 3.1-3.2x.
-Net: fwd+bwd about 1x Taichi, not 2x; the
+In 3D Pliant's forward is itself about 2x slower than Taichi's: perf of the
+3D rollout (1 thread, forward + backward) puts 34% of the time in the 3x3 SVD
+(svd_rotation_variant<3>, one-sided Jacobi sweeps, called for the polar factor
+in P2G, again in the stress recompute of the backward pass and in its VJP),
+against Taichi's 8 Newton steps on a 3x3 inverse; AdjG2P 14%, AdjP2G 10%, the
+forward kernels ~27%. A closed-form or Newton polar factor for
+fixed-corotated, and caching the forward SVD for the adjoint, are the
+obvious next steps.
+Net: fwd+bwd about 1x Taichi in 2D and ~0.35x in 3D, not 2x; the
 issue-4 work on the backward pass is where the factor must come from. Memory is
 the other way round: Pliant's peak RSS is a small fraction of Taichi's (Taichi
 keeps x, v, C, F and their gradients for every step: 96 B per particle-step in
