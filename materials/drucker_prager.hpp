@@ -197,7 +197,8 @@ struct DruckerPrager : HenckyElasticity {  // elasticity: StVK on Hencky strain
           J_eps(i, j) = Real(1) / Real(D) - dbeta_dtr * n[i] -
                         beta / dev_norm * ((i == j ? Real(1) : Real(0)) - Real(1) / Real(D) - n[i] * n[j]);
       Vec<Real, D> adj_eps_new;
-      adj_hencky_compose(s, eps_new, J_eps, adj_F_out, adj_F_trial, adj_eps_new);
+      // eps_new = (tr/D) 1 + scale dev: a radial return (exact divided differences near the apex).
+      adj_hencky_compose_radial(s, eps_new, scale, J_eps, adj_F_out, adj_F_trial, adj_eps_new);
       const Real adj_beta = -dot(adj_eps_new, n);
       const Real inv_2mu = Real(1) / (Real(2) * mu);
       adj_bulk += adj_beta * alpha * tr * inv_2mu;

@@ -183,6 +183,66 @@ PL_HD PL_INLINE void adj_hencky_compose(const Svd<Real, D>& s, const Vec<Real, D
   for (int i = 0; i < D; ++i) adj_eps_new[i] = g[i] * adj_g[i];
 }
 
+/// adj_hencky_compose for a RADIAL return eps_new = m 1 + c dev(eps) (von
+/// Mises; Drucker-Prager's cone return, Case III), with its exact divided
+/// differences.  Why: adj_singular_value_function replaces
+/// (g_i - g_j)/(s_i - s_j) by its Jacobian limit inside the band
+/// |s_i - s_j| <= eps^(1/3) max s (6e-6 in double), which is accurate only
+/// where g varies on scales much larger than the band.  A radial return near
+/// the apex of the cone (sand at rest or in free fall: ||dev eps|| ~ 1e-6)
+/// varies on the scale of ||dev eps|| itself, and the band value was off by
+/// O(1) for such particles (gradcheck of sand_pile_3d: 1e-4..1e-3).  Here
+///   g_i - g_j = g_j expm1(c (l_i - l_j)),   l = hencky_log,
+/// so (g_i - g_j)/(s_i - s_j) = g_j phi(c dl) c psi with dl = l_i - l_j,
+/// phi(y) = expm1(y)/y and psi = dl/(s_i - s_j) = log1p(r)/(r s_j),
+/// r = (s_i - s_j)/s_j: every factor is well conditioned at any separation,
+/// including s_i = s_j (phi = 1, psi = 1/s_j).  Pairs on the linear
+/// continuation of the log (a stretch below kHenckyMinStretch) or with a
+/// non-positive singular value keep the generic formula.  The (g_i + g_j)/(s_i + s_j)
+/// terms and the diagonal are adj_singular_value_function's.
+template <class Real, int D>
+PL_HD PL_INLINE void adj_hencky_compose_radial(const Svd<Real, D>& s, const Vec<Real, D>& eps_new, Real c,
+                                               const Mat<Real, D>& J_eps, const Mat<Real, D>& adj_F_out,
+                                               Mat<Real, D>& adj_F, Vec<Real, D>& adj_eps_new) {
+  using namespace svd_adjoint_detail;
+  Vec<Real, D> g;
+  for (int i = 0; i < D; ++i) g[i] = exp(eps_new[i]);
+  Mat<Real, D> dg;
+  for (int i = 0; i < D; ++i)
+    for (int j = 0; j < D; ++j) dg(i, j) = g[i] * J_eps(i, j) * hencky_dlog(s.sigma[j]);
+  const Real width = svd_adjoint_rel_tol<Real>() * sigma_ref(s.sigma);
+  const Mat<Real, D> M = transpose(s.U) * adj_F_out * s.V;
+  Mat<Real, D> adj_P = Mat<Real, D>::zero();
+  for (int j = 0; j < D; ++j) {
+    Real acc = Real(0);
+    for (int i = 0; i < D; ++i) acc += M(i, i) * dg(i, j);
+    adj_P(j, j) = acc;
+  }
+  const Real s0 = Real(kHenckyMinStretch);
+  for (int i = 0; i < D; ++i)
+    for (int j = i + 1; j < D; ++j) {
+      const Real cross = dg(i, j) + dg(j, i), own = dg(i, i) + dg(j, j);
+      const Real si = s.sigma[i], sj = s.sigma[j];
+      Real q_minus;
+      if (si >= s0 && sj >= s0) {
+        const Real r = (si - sj) / sj;
+        const Real psi = r != Real(0) ? log1p(r) / (r * sj) : Real(1) / sj;
+        const Real y = c * log1p(r);
+        const Real phi = y != Real(0) ? expm1(y) / y : Real(1);
+        q_minus = g[j] * phi * c * psi;
+      } else {
+        q_minus = divided_difference(g[i] - g[j], si - sj, Real(0.5) * (own - cross), width);
+      }
+      const Real q_plus = divided_difference(g[i] + g[j], si + sj, Real(0.5) * (own + cross), width);
+      const Real m_sym = Real(0.5) * (M(i, j) + M(j, i)), m_skew = Real(0.5) * (M(i, j) - M(j, i));
+      adj_P(i, j) = m_sym * q_minus + m_skew * q_plus;
+      adj_P(j, i) = m_sym * q_minus - m_skew * q_plus;
+    }
+  rotate_back(s, adj_P, adj_F);
+  const Vec<Real, D> adj_g = svd_basis_diagonal(s, adj_F_out);
+  for (int i = 0; i < D; ++i) adj_eps_new[i] = g[i] * adj_g[i];
+}
+
 /// The trial state every return mapping on Hencky strain starts from (von
 /// Mises, Drucker-Prager): the SVD, eps = log Sigma, its trace, and its
 /// deviator d = eps - tr/D with norm.  One function, so the forward projections

@@ -102,7 +102,7 @@ struct VonMises : HenckyElasticity {  // elasticity: StVK on Hencky strain
       for (int j = 0; j < D; ++j)
         J_eps(i, j) = Real(1) / Real(D) + scale * ((i == j ? Real(1) : Real(0)) - Real(1) / Real(D) - n[i] * n[j]);
     Vec<Real, D> adj_eps_new;
-    adj_hencky_compose(s, eps_new, J_eps, adj_F_out, adj_F_trial, adj_eps_new);
+    adj_hencky_compose_radial(s, eps_new, scale, J_eps, adj_F_out, adj_F_trial, adj_eps_new);
     const Real adj_radius = dot(adj_eps_new, n);
     adj_p[kYieldStress] += adj_radius * sqrt(Real(2) / Real(3)) / (Real(2) * mu);
     adj_lame(p[kE], p[kNu], -adj_radius * radius / mu, Real(0), adj_p[kE], adj_p[kNu]);

@@ -16,6 +16,7 @@
 // ru_maxrss, so run one configuration per process to read it cleanly.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -185,7 +186,16 @@ nlohmann::json run(const Options& o) {
     (void)g;
   }
   auto best = [](std::vector<double> v) { return *std::min_element(v.begin(), v.end()); };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+  };
   const double tf = best(t_fwd), tfb = best(t_fwdbwd);
+  // Overhead per rep (forward and forward+backward timed back to back, so a
+  // busy moment on the shared machine hits both), then its min and median.
+  std::vector<double> overheads;
+  for (std::size_t r = 0; r < t_fwd.size(); ++r) overheads.push_back(t_fwdbwd[r] / t_fwd[r]);
   const double particle_steps = double(n) * w.steps;
   nlohmann::json j;
   j["workload"] = D == 3 ? "S3/diffmpm3d-like" : "S3/diffmpm-like";
@@ -196,7 +206,13 @@ nlohmann::json run(const Options& o) {
   j["threads"] = pl::cpu_threads();
   j["t_forward_s"] = tf;
   j["t_forward_backward_s"] = tfb;
-  j["backward_overhead"] = tfb / tf;
+  j["backward_overhead"] = tfb / tf;  // min / min
+  j["t_forward_median_s"] = median(t_fwd);
+  j["t_forward_backward_median_s"] = median(t_fwdbwd);
+  j["backward_overhead_per_rep"] = overheads;
+  j["backward_overhead_min"] = best(overheads);
+  j["backward_overhead_median"] = median(overheads);
+  j["reps"] = int(t_fwd.size());
   j["forward_particle_steps_per_s"] = particle_steps / tf;
   j["peak_rss_mb"] = peak_rss_mb();
   j["checkpoints"] = report.checkpoints;
@@ -212,6 +228,9 @@ nlohmann::json run(const Options& o) {
       j["workload"].get<std::string>().c_str(), n, w.n_grid, D, w.steps, pl::cpu_threads(), tf, particle_steps / tf / 1e6,
       tfb, tfb / tf, j["peak_rss_mb"].get<double>(), report.checkpoints, double(report.bytes_per_state) / (1 << 20),
       j["checkpoint_mb"].get<double>(), j["tape_bytes_per_particle_step"].get<double>(), report.recompute_factor);
+  std::printf("  %d reps: fwd min %.2f / median %.2f s, fwd+bwd min %.2f / median %.2f s, overhead per rep min %.2fx / "
+              "median %.2fx\n",
+              int(t_fwd.size()), tf, median(t_fwd), tfb, median(t_fwdbwd), best(overheads), median(overheads));
   return j;
 }
 
