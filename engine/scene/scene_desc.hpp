@@ -27,6 +27,7 @@
 
 #include "engine/scene/optimize_desc.hpp"  // issue 7: controls / objective / optimizer
 #include "engine/scene/tools_desc.hpp"     // issue 6: the tools section
+#include "engine/scene/fem_desc.hpp"       // issue 5: the fem section (FEM tet bodies)
 #include "kernels/mpm/boundary.hpp"
 #include "materials/registry.hpp"
 
@@ -177,6 +178,7 @@ struct SceneDesc {
   PreviewDesc preview;
   std::vector<OverrideRecord> overrides;
   std::vector<ToolDesc> tools;  // issue 6: rigid tools and static colliders (tools_desc.hpp), in file order
+  FemSceneDesc fem;             // issue 5: FEM tet bodies next to the MPM world (fem_desc.hpp)
   // --- issue 7 (optimization): the controls, objective and optimizer sections
   // (optimize_desc.hpp); empty when the scene has none.
   OptimizationDesc optimization;

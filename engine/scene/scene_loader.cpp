@@ -14,6 +14,7 @@
 #include "engine/render/colormap.hpp"
 #include "engine/scene/optimize_loader.hpp"  // issue 7
 #include "engine/scene/tools_loader.hpp"     // issue 6
+#include "engine/scene/fem_loader.hpp"       // issue 5
 #include "engine/scene/sha256.hpp"
 #include "engine/scene/yaml_reader.hpp"
 
@@ -112,7 +113,8 @@ const std::vector<std::string>& scene_sections() {
   static const std::vector<std::string> s = {"version",   "description", "simulation", "materials",
                                              "bodies",    "output",      "preview",
                                              "controls",  "objective",   "optimizer",  // issue 7: optimization
-                                             "tools"};  // issue 6
+                                             "tools",    // issue 6
+                                             "fem"};     // issue 5: FEM tet bodies (fem_loader.cpp)
   return s;
 }
 
@@ -331,6 +333,7 @@ class Parser {
     parse_preview(r_.find(root, "preview"), s);
     parse_optimization(root, r_, s);  // issue 7: controls, objective, optimizer (optimize_loader.cpp)
     parse_tools(root, r_, s);         // issue 6: tools (tools_loader.cpp)
+    parse_fem(root, r_, s);           // issue 5: fem (fem_loader.cpp)
     s.locations = r_.locations();
     return s;
   }

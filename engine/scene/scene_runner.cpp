@@ -17,6 +17,7 @@
 #include "engine/core/error.hpp"
 #include "engine/render/png_writer.hpp"
 #include "engine/scene/build_world.hpp"
+#include "engine/scene/fem_loader.hpp"  // issue 5: FEM bodies
 #include "engine/scene/frame_output.hpp"
 #include "engine/scene/preview_renderer.hpp"
 #include "engine/scene/trajectory_recorder.hpp"
@@ -150,6 +151,8 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   };
   auto world = build_world<Real, D>(scene);
   const StabilityReport stability = check_stability(scene, *world);
+  std::unique_ptr<FemSceneRun<Real>> fem;  // issue 5: FEM bodies (3D scenes only; the loader checks)
+  if constexpr (D == 3) fem = make_fem_scene_run<Real>(scene);
 
   RunResult result;
   result.out_dir = options.out_dir.empty() ? scene.output.dir : options.out_dir;
@@ -193,6 +196,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
         record.last_file = ply = file.string();
       }
       if (trajectory) trajectory->record(frame, world->time(), world->particles());
+      if (fem && write_ply) result.files.push_back(fem->write_frame(dir.string(), frame));  // issue 5
       ++record.frames_written;
     }
     if (preview && frame % scene.preview.every_n_frames == 0) {
@@ -216,6 +220,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
     for (int frame = 1; frame <= sim.frames; ++frame) {
       const auto t0 = Clock::now();
       world->step(sim.substeps_per_frame);
+      if (fem) fem->step_frame();  // issue 5: FEM bodies advance the same frame duration
       const double step_s = seconds_since(t0);
       record.frames_simulated = frame;
       FrameProgress p;
@@ -263,6 +268,7 @@ SceneSummary check_scene(const SceneDesc& scene) {
     constexpr int D = decltype(dim)::value;
     auto world = build_world<Real, D>(scene);
     const StabilityReport r = check_stability(scene, *world);
+    if constexpr (D == 3) make_fem_scene_run<Real>(scene);  // issue 5: builds (validates) the FEM bodies
     return summarize(scene, *world, r);
   });
 }
