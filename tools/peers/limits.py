@@ -96,4 +96,12 @@ keeps x, v, C, F and their gradients for every step: 96 B per particle-step in
 particle-step in 2D), so the <= 1/4 memory target is met with a wide margin.
 Part of Taichi's RSS is its runtime (~160 MiB for an empty Python + Taichi
 process), which a Python user pays too.
+
+(e) S4. Pliant's cloth tool appeared in the tree during this session and was
+run at the end (with --resume, 03:56-03:58 UTC, on a half-loaded machine): it
+is an implicit FEM shell (Newton + sparse LDLT, ~1.7-2 Newton iterations per
+step) where the peers are explicit mass-spring; an implicit step at 64^2 costs
+~1000x an explicit one, so the S4 ratio says nothing about like-for-like speed.
+A fair S4 needs either an explicit Pliant cloth with the peers' parameters or
+implicit peers; there is no S4 target in the issue.
 """

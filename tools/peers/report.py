@@ -24,7 +24,9 @@ TARGETS = {
 
 
 def mps(x):
-    return f"{x / 1e6:.2f}" if x == x else "n/a"
+    if x != x:
+        return "n/a"
+    return f"{x / 1e6:.2f}" if x >= 1e5 else f"{x / 1e6:.4f}"
 
 
 def find(runs, engine, w, size, th):
@@ -258,11 +260,21 @@ def render(results, args=None):
                 if not (t or wa):
                     continue
                 cell = lambda r: f"{mps(r['median'])} ({mps(r['min'])})" if r else "n/a"
-                pc = cell(p) if p else "not yet available"
-                rt = f"{p['median'] / t['median']:.2f}x" if p and t else "-"
-                rw = f"{p['median'] / wa['median']:.2f}x" if p and wa else "-"
+                pc = cell(p) if p else ("not run" if any(r["engine"] == "pliant" for r in s4) else "not yet available")
+                rt = f"{p['median'] / t['median']:.2g}x" if p and t else "-"
+                rw = f"{p['median'] / wa['median']:.2g}x" if p and wa else "-"
                 L.append(f"| {size[1:]}^2 | {th} | {pc} | {cell(t)} | {cell(wa)} | {rt} | {rw} |")
         L.append("")
+        if any(r["engine"] == "pliant" for r in s4):
+            hdr = next((r["raw"].get("header") for r in s4 if r["engine"] == "pliant"), None)
+            L.append("**Not the same model**: Pliant's S4 tool (tools/pliant_bench_cloth_main.cpp, added by the shell "
+                     "engineer) runs an implicit-Euler FEM shell (StVK membrane + bending, Newton with sparse LDLT, "
+                     "a sheet hanging from two corners), the peers an explicit mass-spring cloth; the ratios compare "
+                     "an implicit Newton vertex-step with an explicit one and are no like-for-like target. Pliant ran "
+                     "fewer frames per repetition (implicit steps at 128^2 took minutes per frame here: "
+                     "--s4-pliant-frames, --s4-pliant-sizes) and its parenthesis is the best repetition. "
+                     + (f"Tool header: `{hdr[0]}`." if hdr else ""))
+            L.append("")
         if not any(r["engine"] == "pliant" for r in s4):
             L.append("Pliant: not yet available (no `tools/pliant_bench_cloth` in this tree when the harness ran); "
                      "the peers' numbers stand as the reference for it.")

@@ -51,6 +51,9 @@ def parse():
     p.add_argument("--quick", action="store_true", help="3 reps, S3 rollouts of 128 steps, S4 6 frames (smoke run)")
     p.add_argument("--skip-install", action="store_true", help="use the venv as it is")
     p.add_argument("--skip-build", action="store_true", help="use the binaries in --build as they are")
+    p.add_argument("--s4-pliant-sizes", default="v32,v64",
+                   help="S4 sizes run in Pliant (its implicit FEM cloth took ~5 min per frame at 128^2 here)")
+    p.add_argument("--s4-pliant-frames", type=int, default=2, help="frames per repetition of Pliant's S4")
     p.add_argument("--no-gate", action="store_true", help="report timings even when the S3 check fails")
     p.add_argument("--resume", action="store_true",
                    help="reuse the results already in --out (a run's JSON + .meta.json) instead of rerunning them")
@@ -226,10 +229,11 @@ def main():
                     jpath = os.path.join(out, name + ".json")
                     if engine == "pliant":
                         if w == "S4":
-                            if not os.path.exists(bins["pliant_bench_cloth"]):
+                            if not os.path.exists(bins["pliant_bench_cloth"]) or \
+                                    size not in args.s4_pliant_sizes.split(","):
                                 continue
-                            cmd = [bins["pliant_bench_cloth"], "--size", size, "--threads", str(th), "--reps",
-                                   str(args.reps), "--json", jpath]
+                            cmd = [bins["pliant_bench_cloth"], "--sizes", size[1:], "--threads", str(th),
+                                   "--reps", str(min(args.reps, 3)), "--frames", str(args.s4_pliant_frames)]
                         else:
                             cmd = [bins["pliant_bench"], "--workload", w, "--size", small_large[size], "--threads",
                                    str(th), "--particles", pdir, "--stream-mb", "1", "--stream-reps", "1", "--quiet",
@@ -260,6 +264,8 @@ def main():
                             print(f"  FAILED\n{e}", flush=True)
                             results["notes"].append(f"{name} failed: {str(e).splitlines()[0]}")
                             continue
+                        if engine == "pliant" and w == "S4":
+                            cloth_table_to_json(log(name), jpath)
                         with open(meta, "w") as f:
                             json.dump({"seconds": secs, "others": others, "cmd": cmd}, f)
                     doc = load(jpath)
@@ -275,6 +281,27 @@ def main():
         json.dump(results, f, indent=2)
     write_report(args, results)
     print(f"wrote {args.results}")
+
+
+def cloth_table_to_json(log_path, jpath):
+    """pliant_bench_cloth prints a table (vertices steps t_min t_median vsteps/s(best) vsteps/s(median)
+    newton/step); kept as JSON like the other runs (min = best repetition here: the tool prints no worst)."""
+    with open(log_path) as f:
+        lines = f.read().splitlines()
+    row = None
+    for line in lines:
+        cols = line.split()
+        if len(cols) == 7 and cols[0].isdigit():
+            row = cols
+    if row is None:
+        raise RuntimeError(f"{log_path}: no result row from pliant_bench_cloth")
+    doc = {"engine": "pliant", "workload": "S4", "vertices": int(row[0]), "steps": int(row[1]),
+           "t_min_s": float(row[2]), "t_median_s": float(row[3]), "newton_per_step": float(row[6]),
+           "model": "implicit Euler FEM shell (StVK membrane + bending), LDLT; tools/pliant_bench_cloth_main.cpp",
+           "steps_per_s": {"min": float(row[4]), "median": float(row[5]), "max": float(row[4])},
+           "header": [l for l in lines if l.startswith("S4 cloth")]}
+    with open(jpath, "w") as f:
+        json.dump(doc, f, indent=2)
 
 
 def s3_reps(args, size):
