@@ -50,6 +50,7 @@ class Camera {
   const Vec3d& right() const { return right_; }
   const Vec3d& up() const { return up_; }
   const Vec3d& forward() const { return forward_; }
+  const Vec3d& position() const { return position_; }  // perspective only (issue 5: two-sided triangles)
 
  private:
   bool perspective_ = false;

@@ -309,6 +309,16 @@ std::string FemSceneRun<Real>::write_frame(const std::string& dir, int frame) {
   return path;
 }
 
+template <class Real>
+std::vector<TriangleMesh> FemSceneRun<Real>::surface_meshes() {
+  std::vector<TriangleMesh> out;
+  for (std::size_t b = 0; b < surfaces_.size(); ++b) {
+    fem::update_surface_positions(surfaces_[b], world_->positions().data(), first_vertex_[b]);
+    out.push_back(surfaces_[b].mesh);
+  }
+  return out;
+}
+
 template class FemSceneRun<float>;
 template class FemSceneRun<double>;
 

@@ -47,6 +47,8 @@ class FemSceneRun {
   /// Writes fem_NNNNN.ply (all bodies' surfaces, atomically) into dir; returns its path.
   std::string write_frame(const std::string& dir, int frame);
   const fem::FemWorld<Real>& world() const { return *world_; }
+  /// Each body's surface at the current positions, what write_frame writes (for previews).
+  std::vector<TriangleMesh> surface_meshes();
 
  private:
   const SceneDesc& scene_;

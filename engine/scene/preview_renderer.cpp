@@ -40,7 +40,24 @@ PreviewRenderer::PreviewRenderer(const SceneDesc& scene)
     : desc_(scene.preview),
       camera_(make_camera(scene)),
       lower_(scene.simulation.origin),
-      upper_(scene.simulation.domain_upper()) {}
+      upper_(scene.simulation.domain_upper()),
+      num_mpm_bodies_(int(scene.bodies.size())) {}
+
+// issue 5: FEM surfaces
+void PreviewRenderer::set_fem_surfaces(const std::vector<TriangleMesh>& bodies) {
+  fem_triangles_.clear();
+  for (std::size_t b = 0; b < bodies.size(); ++b) {
+    const render::Rgb color = render::category_color(num_mpm_bodies_ + int(b));
+    for (const auto& t : bodies[b].triangles) {
+      render::Triangle tri;
+      tri.a = bodies[b].vertices[std::size_t(t[0])];
+      tri.b = bodies[b].vertices[std::size_t(t[1])];
+      tri.c = bodies[b].vertices[std::size_t(t[2])];
+      tri.color = color;
+      fem_triangles_.push_back(tri);
+    }
+  }
+}
 
 template <class Real, int D>
 render::RgbImage PreviewRenderer::render(const ParticleSet<Real, D>& p) {
@@ -87,6 +104,7 @@ render::RgbImage PreviewRenderer::render(const ParticleSet<Real, D>& p) {
   for (int k = 0; k < 3; ++k) shading.background[std::size_t(k)] = float(desc_.background[std::size_t(k)]);
   render::Canvas canvas(camera_.width(), camera_.height(), shading.background);
   render::draw_splats(canvas, splats, camera_, shading);
+  render::draw_triangles(canvas, fem_triangles_, camera_, shading);  // issue 5: FEM surfaces
   // 3D: the domain's outline, so that the floor and the walls can be told apart.
   // (A 2D preview's image edges are the domain's.)
   if (D == 3) {

@@ -22,6 +22,8 @@
 #include "engine/render/camera.hpp"
 #include "engine/render/image.hpp"
 #include "engine/render/splat_renderer.hpp"  // issue 6
+#include "engine/geometry/triangle_mesh.hpp"    // issue 5: FEM surfaces
+#include "engine/render/triangle_renderer.hpp"  // issue 5
 #include "engine/scene/scene_desc.hpp"
 
 namespace pl::scene {
@@ -44,6 +46,11 @@ class PreviewRenderer {
   template <class Real, int D>
   render::RgbImage render(const MpmWorld<Real, D>& world);
 
+  /// issue 5: FEM bodies' surfaces (current positions, one mesh per body)
+  /// drawn as shaded two-sided triangles with the particles by every later
+  /// render(); body b gets category colour (MPM bodies + b).
+  void set_fem_surfaces(const std::vector<TriangleMesh>& bodies);
+
   const render::Camera& camera() const { return camera_; }
   /// The colour scale used by the last render (speed / plastic only).
   double range_low() const { return low_; }
@@ -56,6 +63,8 @@ class PreviewRenderer {
   bool seen_any_ = false;
   double low_ = 0, high_ = 0;
   std::vector<render::Splat> tool_splats_;  // issue 6: drawn with the particles by render(world)
+  int num_mpm_bodies_ = 0;                        // issue 5: FEM colours follow the MPM bodies' categories
+  std::vector<render::Triangle> fem_triangles_;  // issue 5: set_fem_surfaces
 };
 
 }  // namespace pl::scene

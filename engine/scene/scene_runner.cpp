@@ -201,6 +201,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
     }
     if (preview && frame % scene.preview.every_n_frames == 0) {
       const fs::path file = dir / preview_file_name(frame);
+      if (fem) preview->set_fem_surfaces(fem->surface_meshes());  // issue 5: FEM bodies in previews
       write_file_atomic(file.string(), render::encode_png(preview->render(*world)));  // with tools (issue 6)
       result.previews.push_back(file.string());
       ++record.previews_written;
