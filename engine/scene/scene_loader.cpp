@@ -328,12 +328,18 @@ class Parser {
                      s.simulation);
     parse_materials(r_.require(root, "", "materials", "a mapping from material labels to {model, density, parameters}"),
                     s);
-    parse_bodies(r_.require(root, "", "bodies", "a mapping from body names to {material, shape, ...}"), s);
+    // issue 5: a scene of FEM bodies only (a `fem:` section) may leave out the MPM `bodies:`.
+    if (r_.find(root, "bodies").IsDefined() || !r_.find(root, "fem").IsDefined())
+      parse_bodies(r_.require(root, "", "bodies",
+                              "a mapping from body names to {material, shape, ...} (or FEM bodies under fem.bodies)"),
+                   s);
     parse_output(r_.find(root, "output"), s);
     parse_preview(r_.find(root, "preview"), s);
     parse_optimization(root, r_, s);  // issue 7: controls, objective, optimizer (optimize_loader.cpp)
     parse_tools(root, r_, s);         // issue 6: tools (tools_loader.cpp)
     parse_fem(root, r_, s);           // issue 5: fem (fem_loader.cpp)
+    if (s.bodies.empty() && s.fem.bodies.empty())  // issue 5: e.g. an empty fem section
+      r_.fail(root, "", "the scene has no bodies: add MPM bodies under 'bodies:' or FEM bodies under 'fem.bodies:'");
     s.locations = r_.locations();
     return s;
   }

@@ -164,7 +164,10 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
                      result.out_dir + "'" + (ec ? ": " + ec.message() : std::string()));
   clear_previous_outputs(dir);
 
-  const bool write_ply = scene.output.writes("ply"), write_npz = scene.output.writes("npz");
+  // issue 5: a scene of FEM bodies only has an empty MPM world, which is never
+  // stepped and writes no particle frames or trajectory (nothing to write).
+  const bool mpm_active = world->num_particles() > 0;
+  const bool write_ply = scene.output.writes("ply"), write_npz = scene.output.writes("npz") && mpm_active;
   std::optional<PreviewRenderer> preview;
   if (scene.preview.enabled) preview.emplace(scene);
   std::optional<TrajectoryRecorder> trajectory;
@@ -186,7 +189,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   const auto write_outputs = [&](int frame) {
     std::string ply;
     if (frame % scene.output.every_n_frames == 0) {
-      if (write_ply) {
+      if (write_ply && mpm_active) {  // issue 5: mpm_active
         const fs::path file = dir / frame_file_name(frame);
         std::vector<std::string> comments = {
             "pliant " PLIANT_VERSION, "scene " + fs::path(scene.path).filename().string(),
@@ -220,7 +223,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
     write_outputs(0);
     for (int frame = 1; frame <= sim.frames; ++frame) {
       const auto t0 = Clock::now();
-      world->step(sim.substeps_per_frame);
+      if (mpm_active) world->step(sim.substeps_per_frame);  // issue 5: mpm_active
       if (fem) fem->step_frame();  // issue 5: FEM bodies advance the same frame duration
       const double step_s = seconds_since(t0);
       record.frames_simulated = frame;
@@ -229,7 +232,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
       p.frames = sim.frames;
       p.particles = world->num_particles();
       p.substeps_per_second = step_s > 0 ? sim.substeps_per_frame / step_s : 0;
-      p.sim_time_s = world->time();
+      p.sim_time_s = mpm_active ? world->time() : frame * sim.frame_duration();  // issue 5
       p.file = write_outputs(frame);
       p.elapsed_s = seconds_since(start);
       if (options.on_frame) options.on_frame(p);
