@@ -9,7 +9,7 @@
 
 namespace pl::scene {
 
-enum class FemBodySource { Mesh, Box, Cylinder };
+enum class FemBodySource { Mesh, Box, Cylinder, Sheet, ShellMesh };
 
 struct FemBodyDesc {
   std::string name;      // key under fem.bodies
@@ -32,12 +32,38 @@ struct FemBodyDesc {
   double move_above = 0;
   std::array<double, 3> move_velocity{};
   std::string where;  // "file:line:col: fem.bodies.<name>" for messages
+
+  // ---- shells (kind: shell): a procedural sheet or an OBJ triangle mesh ----
+  bool shell = false;
+  std::array<double, 3> sheet_origin{}, sheet_u{}, sheet_v{};  // [m]
+  std::array<int, 2> sheet_cells{1, 1};
+  int membrane = 0;                 // fem::MembraneModel: 0 stvk, 1 neo_hookean
+  double youngs_modulus = 0, poisson_ratio = 0.3, thickness = 0, shell_density = 0;  // Pa, -, m, kg/m^3
+  double bending_stiffness = -1;    // [J]; < 0: plate_bending_stiffness(E, nu, thickness)
+  double yield_angle = -1;          // [rad]; < 0: elastic bending
+  // ---- drive: vertices inside a box move rigidly (tets and shells) ----
+  bool drive = false;
+  std::array<double, 3> drive_lower{}, drive_upper{};   // selection box, after translation [m]
+  std::array<double, 3> drive_velocity{};               // [m/s]
+  std::array<double, 3> drive_point{}, drive_axis{0, 0, 1};  // rotation axis through point
+  double drive_rate = 0;                                // angular velocity [rad/s]
+  double drive_start = 0, drive_end = 1e300;            // [s]
+  bool drive_release = false;                           // free the vertices after drive_end
+};
+
+/// A static sphere the FEM vertices collide with (engine/fem/sdf_contact_term.hpp).
+struct FemSphereDesc {
+  std::string name;
+  std::array<double, 3> center{};
+  double radius = 0, stiffness = 1e5, delta = 1e-3;
 };
 
 struct FemSceneDesc {
   bool enabled = false;
   bool implicit = true;        // integrator: implicit | explicit
   int steps_per_frame = 1;     // FEM dt = frame duration / steps_per_frame
+  int newton_max_iterations = 50;
+  double newton_tolerance = 1e-9;  // Newton step / rest bounding box size
   double damping_mass = 0;     // alpha [1/s]
   double damping_stiffness = 0;  // beta [s]
   bool ground = false;
@@ -45,6 +71,7 @@ struct FemSceneDesc {
   double ground_offset = 0, ground_stiffness = 1e5, ground_delta = 1e-3, ground_friction = 0.5,
          ground_slip_speed = 1e-3;
   std::vector<FemBodyDesc> bodies;
+  std::vector<FemSphereDesc> spheres;  // fem.colliders
 };
 
 }  // namespace pl::scene

@@ -16,11 +16,26 @@
 //         velocity: [0, 0, 0]
 //         pin: {axis: 1, below: 0.001}          # Dirichlet: vertices with x[axis] <= below
 //         move: {axis: 1, above: 0.099, velocity: [0, -0.05, 0]}   # a plate pressing down
+//       paper:                      # a thin shell (membrane + discrete-shell hinges)
+//         kind: shell
+//         sheet: {origin: [0, 0, 0], edge_u: [0.2, 0, 0], edge_v: [0, 0, 0.1], cells: [20, 10]}
+//                                   # or mesh: ../assets/shells/x.obj (a triangle mesh)
+//         shell: {E: 3e9, nu: 0.3, density: 800, thickness: 1e-4, membrane: stvk,   # or neo_hookean
+//                 bending_stiffness: 1e-4,  # optional [J]; default E h^3 / (12 (1 - nu^2))
+//                 yield_angle: 0.2}         # optional [rad]: plastic bending
+//         pin: {axis: 0, below: 0.1}
+//         drive: {region: {lower: [...], upper: [...]},           # vertices inside the box
+//                 velocity: [0, 0, 0],                             # translate [m/s]
+//                 rotation: {point: [0.1, 0, 0], axis: [0, 0, 1], rate: 3.0},  # [rad/s]
+//                 start: 0, end: 1, release: true}                 # [s]; freed after end
+//     colliders:
+//       ball: {type: sphere, center: [0, 0.1, 0], radius: 0.1, stiffness: 1e5, delta: 1e-3}
 //
 // Gravity is simulation.gravity; 3D scenes only.  Frames write
 // fem_NNNNN.ply (the bodies' boundary surfaces) next to the MPM frames.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -55,6 +70,19 @@ class FemSceneRun {
   std::unique_ptr<fem::FemWorld<Real>> world_;
   std::vector<fem::TetSurface> surfaces_;
   std::vector<int> first_vertex_;
+
+  // Prescribed motion: tet `move` groups (forever) and `drive` groups (until
+  // their release step, if any), re-prescribed whenever a group is released.
+  struct DriveGroup {
+    const FemBodyDesc* body;
+    bool is_move;                  // the tet `move` selection (constant velocity from t = 0)
+    std::vector<int> vertices;
+    int release_step = -1;         // step count at which the vertices are freed; -1 never
+    bool released = false;
+  };
+  std::array<double, 3> drive_target(const DriveGroup& g, const std::array<double, 3>& rest, double t) const;
+  void prescribe_from(int step);
+  std::vector<DriveGroup> groups_;
 };
 
 /// A FemSceneRun when the scene has a fem section, else nullptr.
