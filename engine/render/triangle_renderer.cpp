@@ -43,8 +43,8 @@ void draw_triangles(Canvas& canvas, const std::vector<Triangle>& triangles, cons
     Vec3d nc{0, 0, 1};  // planar cameras look straight down -z: head-on
     if (perspective) {
       nc = {dot(n, camera.right()), dot(n, camera.up()), -dot(n, camera.forward())};
-      // Facing test from the viewing ray to the first vertex (the camera sits at
-      // depth 0; a vertex's camera-frame position is depth * (x/z, y/z, 1)).
+      // Facing test along the viewing ray to the first vertex (exact for a
+      // pinhole camera, unlike the sign of the normal's view-axis component).
       const Vec3d to_vertex = sub(t.a, camera.position());
       if (dot(n, to_vertex) > 0) nc = {-nc[0], -nc[1], -nc[2]};
     }

@@ -47,8 +47,8 @@ TEST(RenderTriangle, DepthOfATiltedTriangleIsPerspectiveCorrect) {
   // The plane z = 0.5 x (tilted about y), spanning x in [-12, 12]: along the ray
   // through pixel centre (px, py) the hit point's depth is 10 - z with
   // x = (px - 32) / 32 * depth, so depth = 10 / (1 + 0.5 (px - 32) / 32).
-  // Interpolating depth itself linearly in the image would miss this by up to
-  // ~0.4 m here.
+  // Interpolating depth itself linearly in the image would miss this by metres
+  // (the vertices' depths are 4 m and 16 m).
   const auto cam = front_camera();
   rd::Canvas canvas(64, 64, kWhite);
   rd::draw_triangles(canvas, {{{-12, -12, -6}, {12, -12, 6}, {12, 12, 6}, kRed}, {{-12, -12, -6}, {12, 12, 6}, {-12, 12, -6}, kRed}},
