@@ -112,8 +112,13 @@ std::vector<std::array<double, D>> sample_body(const SceneDesc& scene, const Bod
 
 template <class Real, int D>
 std::unique_ptr<MpmWorld<Real, D>> build_world(const SceneDesc& scene, Backend backend) {
-  auto world = std::make_unique<MpmWorld<Real, D>>(make_settings<D>(scene.simulation), scene.material_table(),
-                                                   backend, scene.path);
+  std::vector<materials::MaterialDesc> table = scene.material_table();
+  // A scene of FEM bodies only has no `materials:`; its MPM world stays empty and
+  // is never stepped, but MpmWorld needs a material table, so give it a default
+  // one that no particle uses.
+  if (table.empty()) table.push_back(materials::make_material("unused", "fixed_corotated", {}, 1000, scene.path));
+  auto world = std::make_unique<MpmWorld<Real, D>>(make_settings<D>(scene.simulation), std::move(table), backend,
+                                                   scene.path);
   for (const BodyDesc& body : scene.bodies) {
     const auto positions = sample_body<D>(scene, body);
     if (positions.empty())

@@ -326,8 +326,10 @@ class Parser {
 
     parse_simulation(r_.require(root, "", "simulation", "the section with dim, dt, substeps_per_frame, frames, dx and domain"),
                      s.simulation);
-    parse_materials(r_.require(root, "", "materials", "a mapping from material labels to {model, density, parameters}"),
-                    s);
+    // A scene of FEM bodies only may also leave out `materials:` (shells carry their material inline).
+    if (r_.find(root, "materials").IsDefined() || !r_.find(root, "fem").IsDefined())
+      parse_materials(r_.require(root, "", "materials", "a mapping from material labels to {model, density, parameters}"),
+                      s);
     // issue 5: a scene of FEM bodies only (a `fem:` section) may leave out the MPM `bodies:`.
     if (r_.find(root, "bodies").IsDefined() || !r_.find(root, "fem").IsDefined())
       parse_bodies(r_.require(root, "", "bodies",
