@@ -316,6 +316,12 @@ GradcheckReport run_gradcheck(const scene::SceneDesc& scene, const GradcheckOpti
 
 GradcheckReport gradcheck_scene(const scene::SceneDesc& scene, const GradcheckOptions& options) {
   if (options.steps < 1) throw InputError("gradcheck: --steps must be >= 1");
+  // The scene gradcheck probes the MPM rollout; a scene of FEM bodies only would
+  // "pass" with all-zero gradients, so refuse it (FEM gradients are checked by
+  // tests/fem/test_fem_rollout.cpp and test_shell_world.cpp).
+  if (scene.bodies.empty())
+    throw InputError(scene.path + ": gradcheck checks MPM gradients and this scene has no MPM bodies "
+                     "(FEM-only scenes are not supported by `pliant gradcheck` yet)");
   return scene.simulation.dim == 2 ? run_gradcheck<2>(scene, options) : run_gradcheck<3>(scene, options);
 }
 
