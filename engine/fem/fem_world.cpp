@@ -341,6 +341,7 @@ void FemWorld<Real>::explicit_step() {
     }
     const Real m = mass_[v];
     V3 f = -Objective::vert(force, v) + m * g - (alpha * m) * vv;
+    if (!external_force_.empty()) f += Objective::vert(external_force_, v);  // issue 6: coupling forces
     if (settings_.ground.enabled) {
       f -= ground_normal_gradient(ground, m, xv);
       const Real lambda = ground_normal_force(ground, m, xv);
@@ -351,6 +352,17 @@ void FemWorld<Real>::explicit_step() {
       x_[3 * v + std::size_t(d)] += h * v_[3 * v + std::size_t(d)];
     }
   }
+}
+
+// issue 6: external vertex forces (MPM <-> FEM coupling).
+template <class Real>
+void FemWorld<Real>::set_external_forces(const std::vector<Real>& forces) {
+  if (!forces.empty() && forces.size() != x_.size())
+    throw InputError("fem: set_external_forces got " + std::to_string(forces.size()) + " values, expected 3 per vertex (" +
+                     std::to_string(x_.size()) + ") or none");
+  if (!forces.empty() && settings_.integrator != FemIntegrator::kSymplecticEuler)
+    throw InputError("fem: external vertex forces (MPM <-> FEM coupling) need the explicit (symplectic Euler) integrator");
+  external_force_ = forces;
 }
 
 template class FemWorld<float>;

@@ -130,6 +130,15 @@ class FemWorld {
     std::vector<std::vector<Real>> term_state;  // per energy term
   };
   void adjoint_step(StateAdjoint& adj, FemParameterGradients<Real>& grads);
+  // ---- issue 6: external vertex forces (MPM <-> FEM coupling) ----
+  /// Per-vertex external forces [N] (3 per vertex, or empty = none) acting in
+  /// the following steps until replaced.  Symplectic Euler only: InputError
+  /// with the implicit integrator or a wrong size.
+  void set_external_forces(const std::vector<Real>& forces);
+  const std::vector<Real>& external_forces() const { return external_force_; }
+  /// dL/d(external forces) of the last adjoint_step (3 per vertex; 0 on constrained vertices).
+  const std::vector<Real>& external_force_adjoint() const { return adj_external_force_; }
+  // ---- end issue 6 ----
   /// Sized, zero-filled adjoints and gradients for this world.
   StateAdjoint zero_state_adjoint() const;
   FemParameterGradients<Real> zero_gradients() const;
@@ -172,6 +181,7 @@ class FemWorld {
   int num_free_ = 0;
   int step_ = 0;
   int last_newton_iterations_ = 0;
+  std::vector<Real> external_force_, adj_external_force_;  // issue 6: coupling forces and their adjoint
 };
 
 }  // namespace pl::fem

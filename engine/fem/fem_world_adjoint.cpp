@@ -222,6 +222,7 @@ void FemWorld<Real>::adjoint_implicit(StateAdjoint& adj, FemParameterGradients<R
       for (std::size_t i = 0; i < ts.size(); ++i) adj_s_n[k][i] -= ts[i];
     }
   }
+  adj_external_force_.assign(ndof, Real(0));  // issue 6: external forces are refused with this integrator
   grads.damping_mass += adj_alpha;
   grads.damping_stiffness += adj_beta;
   grads.friction += adj_mu;
@@ -275,6 +276,7 @@ void FemWorld<Real>::adjoint_explicit(StateAdjoint& adj, FemParameterGradients<R
       a[i] = h * vbar / mass_[v];
     }
   }
+  adj_external_force_ = a;  // issue 6: f enters v_{n+1} as h M^-1 f, so dL/df = a (0 on constrained vertices)
   // Elastic: (df/dx_n)^T a = -K a; parameters; mass through -grad E / m.
   std::vector<Real> Ka(ndof, Real(0)), gradE(ndof, Real(0));
   for (std::size_t k = 0; k < terms_.size(); ++k) {
@@ -311,6 +313,7 @@ void FemWorld<Real>::adjoint_explicit(StateAdjoint& adj, FemParameterGradients<R
     Objective::add_vert(new_v, v, (-alpha * m) * av);
     grads.damping_mass -= m * dot(av, vv);
     grads.mass[v] += dot(av, Objective::vert(gradE, v) + beta * Objective::vert(K0v, v)) / m;
+    if (!external_force_.empty()) grads.mass[v] -= dot(av, Objective::vert(external_force_, v)) / m;  // issue 6: h f / m
     if (!ground_on) continue;
     const Real c = ground_normal_curvature(ground, m, xv);
     Objective::add_vert(new_x, v, (-c * dot(ground.normal, av)) * ground.normal);

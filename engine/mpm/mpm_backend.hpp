@@ -15,6 +15,23 @@
 
 namespace pl {
 
+// ---- issue 6: MPM <-> FEM coupling hook (engine/coupling/mpm_fem_coupling.hpp) ----
+/// Something that adds momentum to the grid between P2G and the grid update
+/// (the MPM <-> FEM penalty).  Runs on the host with the backend's grid
+/// memory, so only backends whose grid lives in host memory (the CPU one) call it.
+template <class Real, int D>
+class GridCouplingHook {
+ public:
+  virtual ~GridCouplingHook() = default;
+  /// grid.momentum += what the hook adds (grid.mass: P2G masses, read only).
+  virtual void apply(const GridView<Real, D>& grid, Real dt) = 0;
+  /// Adjoint of the last apply: adj_grid.momentum / .mass hold dL/d(momentum
+  /// after apply) and dL/d(mass); turns the first into dL/d(P2G momentum) and
+  /// ACCUMULATES into the second; the hook keeps its own inputs' gradients.
+  virtual void adjoint(const GridView<Real, D>& grid, const GridAdjointView<Real, D>& adj_grid, Real dt) = 0;
+};
+// ---- end issue 6 coupling hook ----
+
 template <class Real, int D>
 struct SubstepParams {
   Real dt;
@@ -22,6 +39,7 @@ struct SubstepParams {
   WallConditions<Real, D> walls;
   Real velocity_scale;  // exp(-damping dt); 1 without damping
   ToolSet<Real, D> tools{};  // issue 6: rigid tools of this substep (kernels/coupling/tool_state.hpp)
+  GridCouplingHook<Real, D>* grid_hook = nullptr;  // issue 6: MPM <-> FEM coupling (CPU backend), or none
 };
 
 template <class Real, int D>

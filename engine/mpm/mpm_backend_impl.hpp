@@ -138,6 +138,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
 
     p2g_(n, particles, grid, shape_.num_nodes(), materials, params.dt);
+    if (params.grid_hook) params.grid_hook->apply(grid, params.dt);  // issue 6: MPM <-> FEM coupling
     {
       GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
       update.tools = params.tools;  // issue 6: rigid tools, with their impulses recorded for the reactions
@@ -251,6 +252,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       adjoint_.p2g(n, nodes, p2g);
     else
       parallel_for<Exec>(n, p2g);
+    if (params.grid_hook) params.grid_hook->apply(grid, params.dt);  // issue 6: recomputed with the forward's inputs
     {
       GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
       update.tools = params.tools;  // issue 6
@@ -276,6 +278,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       adjoint_.grid_update(nodes, adj_update);
       adjoint_tool_count_ = params.tools.count;
     }
+    if (params.grid_hook) params.grid_hook->adjoint(grid, adj_grid, params.dt);  // issue 6: MPM <-> FEM coupling
     parallel_for<Exec>(n, AdjP2G<Real, D>{particles, grid, adj_grid, materials, record, params.dt, adjoint_view(adj_next_),
                                           adj_params, thrust::raw_pointer_cast(adj_mass_.data()),
                                           thrust::raw_pointer_cast(adj_force_.data()), fault});

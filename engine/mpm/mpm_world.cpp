@@ -170,6 +170,7 @@ SubstepParams<Real, D> MpmWorld<Real, D>::substep_params() const {
   params.dt = Real(settings_.dt);
   params.walls.bound = settings_.bound_cells;
   params.velocity_scale = Real(std::exp(-settings_.damping * settings_.dt));
+  params.grid_hook = grid_hook_;  // issue 6: MPM <-> FEM coupling
   for (int a = 0; a < D; ++a) {
     params.gravity[a] = Real(settings_.gravity[a]);
     for (int side = 0; side < 2; ++side) {

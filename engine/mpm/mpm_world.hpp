@@ -118,11 +118,17 @@ class MpmWorld {
   const std::vector<std::vector<ToolReaction>>& tool_reactions() const { return tool_reactions_; }
   /// Stores the backend's reactions of the substep just run as substep `step`'s.
   void record_tool_reactions(long step);
+  /// MPM <-> FEM coupling (engine/coupling/mpm_fem_coupling.hpp): a hook run
+  /// between P2G and the grid update of every substep (null: none).  CPU
+  /// backend only (InputError otherwise).  The hook must outlive its use.
+  void set_grid_coupling(GridCouplingHook<Real, D>* hook);
+  GridCouplingHook<Real, D>* grid_coupling() const { return grid_hook_; }
 
  private:
   std::vector<Tool<D>> tools_;
   std::vector<const Real*> tool_fields_;  // per tool: mesh field in kernel memory, or null
   std::vector<std::vector<ToolReaction>> tool_reactions_;
+  GridCouplingHook<Real, D>* grid_hook_ = nullptr;  // MPM <-> FEM coupling
   // ---- end issue 6 ----
 
  private:

@@ -49,7 +49,15 @@ void MpmWorld<Real, D>::record_tool_reactions(long step) {
   }
 }
 
+template <class Real, int D>
+void MpmWorld<Real, D>::set_grid_coupling(GridCouplingHook<Real, D>* hook) {
+  if (hook && backend_kind_ != Backend::Cpu)
+    throw InputError(context_ + ": MPM <-> FEM coupling runs on the CPU backend only (its hook reads the grid in host memory)");
+  grid_hook_ = hook;
+}
+
 #define PL_INSTANTIATE_WORLD_TOOLS(Real, D)                                                       \
+  template void MpmWorld<Real, D>::set_grid_coupling(GridCouplingHook<Real, D>*);                \
   template int MpmWorld<Real, D>::add_tool(Tool<D>);                                              \
   template SubstepParams<Real, D> MpmWorld<Real, D>::substep_params(long) const;                  \
   template void MpmWorld<Real, D>::record_tool_reactions(long);
