@@ -6,6 +6,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/coupling/rotation.hpp"
+#include "engine/coupling/waypoint_rotation.hpp"
 
 namespace pl {
 
@@ -291,8 +292,24 @@ typename Tool<D>::Pose Tool<D>::waypoint_pose(double t) const {
   p.position = Vec<double, D>::zero();
   for (std::size_t k = 0; k < w.size(); ++k) p.position += weight[k] * to_vec<D>(w[k].position);
   // Rotation: eased interpolation between the two keys around t.
-  std::size_t i = 0;
+  std::size_t i = 0, j = 0;
   double s = 0;
+  waypoint_segment(t, i, j, s);
+  if constexpr (D == 3) {
+    p.rotation = rotation::from_quaternion(rotation::slerp(rotation::to_quaternion(tool_rotation<3>(w[i].rotation_deg)),
+                                                           rotation::to_quaternion(tool_rotation<3>(w[j].rotation_deg)), s));
+  } else {
+    const double angle = (w[i].rotation_deg[0] + s * (w[j].rotation_deg[0] - w[i].rotation_deg[0])) * M_PI / 180.0;
+    p.rotation = rotation::planar(angle);
+    p.angular[0] = angle;  // stashed for the angular velocity below
+  }
+  return p;
+}
+
+template <int D>
+void Tool<D>::waypoint_segment(double t, std::size_t& i, std::size_t& j, double& s) const {
+  const auto& w = spec_.waypoints;
+  i = 0, s = 0;
   if (w.size() > 1 && t > w.front().time) {
     if (t >= w.back().time) {
       i = w.size() - 2, s = 1;
@@ -301,17 +318,7 @@ typename Tool<D>::Pose Tool<D>::waypoint_pose(double t) const {
       s = smoothstep((t - w[i].time) / (w[i + 1].time - w[i].time));
     }
   }
-  if constexpr (D == 3) {
-    const std::size_t j = std::min(i + 1, w.size() - 1);
-    p.rotation = rotation::from_quaternion(rotation::slerp(rotation::to_quaternion(tool_rotation<3>(w[i].rotation_deg)),
-                                                           rotation::to_quaternion(tool_rotation<3>(w[j].rotation_deg)), s));
-  } else {
-    const std::size_t j = std::min(i + 1, w.size() - 1);
-    const double angle = (w[i].rotation_deg[0] + s * (w[j].rotation_deg[0] - w[i].rotation_deg[0])) * M_PI / 180.0;
-    p.rotation = rotation::planar(angle);
-    p.angular[0] = angle;  // stashed for the angular velocity below
-  }
-  return p;
+  j = std::min(i + 1, w.size() - 1);
 }
 
 template <int D>
@@ -395,7 +402,10 @@ void Tool<D>::adjoint_begin(long first, long end) {
   carry_rotation_ = Mat<double, D>::zero();
   grad_ = ToolGradients<D>{};
   if (spec_.motion == ToolMotion::Velocity) grad_.actions.assign(spec_.actions.size(), ToolAction<D>{});
-  if (spec_.motion == ToolMotion::Waypoints) grad_.waypoint_positions.assign(spec_.waypoints.size(), {});
+  if (spec_.motion == ToolMotion::Waypoints) {
+    grad_.waypoint_positions.assign(spec_.waypoints.size(), {});
+    grad_.waypoint_rotations.assign(spec_.waypoints.size(), {});
+  }
 }
 
 template <int D>
@@ -442,12 +452,66 @@ void Tool<D>::adjoint_step(long step, const double* block) {
       break;
     }
     case ToolMotion::Waypoints: {
-      // c_n = sum_k w_k(n dt) P_k,  u_n = (c_{n+1} - c_n) / dt.  (Rotation keys get no gradient.)
+      // c_n = sum_k w_k(n dt) P_k,  u_n = (c_{n+1} - c_n) / dt.
       const std::vector<double> w0 = waypoint_weights(step * dt_), w1 = waypoint_weights((step + 1) * dt_);
       for (std::size_t k = 0; k < w0.size(); ++k)
         for (int a = 0; a < D; ++a)
           grad_.waypoint_positions[k][a] += w0[k] * g_pos[a] + (w1[k] - w0[k]) / dt_ * g_vel[a];
+      adjoint_waypoint_rotations(step, g_rot, g_ang);
       break;
+    }
+  }
+}
+
+// Rotation keys.  3D: R_n = slerp(q_i, q_j, s(n dt)) and omega_n = log(q_{n+1} q_n^*) / dt
+// (the forward's log_map of R_{n+1} R_n^T, through quaternions); each key's
+// derivative along exp([eps e_a]x) R_k is one Dual evaluation of both
+// (waypoint_rotation.hpp).  2D: the angle is linear in the key angles,
+// theta_n = (1 - s) theta_i + s theta_j, omega_n = (theta_{n+1} - theta_n) / dt,
+// and dR/dtheta = G R (G the generator).
+template <int D>
+void Tool<D>::adjoint_waypoint_rotations(long step, const Mat<double, D>& g_rot, const Vec<double, A>& g_ang) {
+  const auto& w = spec_.waypoints;
+  const double t0 = step * dt_, t1 = (step + 1) * dt_;
+  std::size_t i0, j0, i1, j1;
+  double s0, s1;
+  waypoint_segment(t0, i0, j0, s0);
+  waypoint_segment(t1, i1, j1, s1);
+  const std::size_t keys[4] = {i0, j0, i1, j1};
+  if constexpr (D == 3) {
+    namespace wr = waypoint_rotation;
+    auto key_quaternion = [&](std::size_t k) { return rotation::to_quaternion(tool_rotation<3>(w[k].rotation_deg)); };
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t key = keys[u];
+      if (std::find(keys, keys + u, key) != keys + u) continue;  // each key once
+      for (int a = 0; a < 3; ++a) {
+        auto at = [&](std::size_t i, std::size_t j, double s) {
+          const wr::Quat<Dual<double>> qi = i == key ? wr::perturbed(key_quaternion(i), a) : wr::constant(key_quaternion(i));
+          const wr::Quat<Dual<double>> qj = j == key ? wr::perturbed(key_quaternion(j), a) : wr::constant(key_quaternion(j));
+          return wr::slerp(qi, qj, s);
+        };
+        const wr::Quat<Dual<double>> q0 = at(i0, j0, s0), q1 = at(i1, j1, s1);
+        const Mat<Dual<double>, 3> R = wr::matrix(q0);
+        const Vec<Dual<double>, 3> omega = wr::log(wr::multiply(q1, wr::conjugate(q0)));
+        double d = 0;
+        for (int r = 0; r < 3; ++r)
+          for (int c = 0; c < 3; ++c) d += g_rot(r, c) * R(r, c).d;
+        for (int c = 0; c < 3; ++c) d += g_ang[c] * omega[c].d / dt_;
+        grad_.waypoint_rotations[key][std::size_t(a)] += d;
+      }
+    }
+  } else {
+    Mat<double, 2> G[1];
+    generators(G);
+    const double g_angle = ddot(g_rot, G[0] * pose(step).rotation);  // dL/dtheta_n through R_n
+    auto weight = [](std::size_t k, std::size_t i, std::size_t j, double s) {
+      return (k == i ? (i == j ? 1.0 : 1 - s) : 0.0) + (k == j && j != i ? s : 0.0);
+    };
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t key = keys[u];
+      if (std::find(keys, keys + u, key) != keys + u) continue;
+      const double a0 = weight(key, i0, j0, s0), a1 = weight(key, i1, j1, s1);
+      grad_.waypoint_rotations[key][0] += a0 * g_angle + (a1 - a0) / dt_ * g_ang[0];
     }
   }
 }

@@ -28,7 +28,8 @@
 //              key the tool holds still.  The velocity handed to the kernels in
 //              substep n is (c_{n+1} - c_n) / dt (and the rotation analogue),
 //              so the material sees exactly the motion of the pose.  Speeds
-//              above the limits are an InputError naming the time.
+//              above the limits are an InputError naming the time.  Gradients
+//              reach every key's position and rotation.
 //
 // The material sees the tool at pose (c_n, R_n) moving with (u_n, omega_n)
 // during substep n.
@@ -92,6 +93,9 @@ template <int D>
 struct ToolGradients {
   std::vector<ToolAction<D>> actions;                   // dL/d(action n), velocity motion
   std::vector<std::array<double, D>> waypoint_positions;  // dL/d(waypoint k position)
+  /// dL/d delta_k for the key rotation R_k -> exp([delta_k]x) R_k (3D, delta in
+  /// radians about the world axes); 2D: dL/d(key angle) [per radian].
+  std::vector<std::array<double, kAngularDim<D>>> waypoint_rotations;
   std::array<double, D> initial_position{};
   std::array<double, kAngularDim<D>> initial_rotation{};  // dL/d delta for R_0 -> exp([delta]x) R_0
   double friction = 0;
@@ -140,6 +144,9 @@ class Tool {
  private:
   void replan();
   Pose waypoint_pose(double t) const;
+  /// The keys i, j whose rotations are interpolated at time t, and the eased parameter s.
+  void waypoint_segment(double t, std::size_t& i, std::size_t& j, double& s) const;
+  void adjoint_waypoint_rotations(long step, const Mat<double, D>& g_rot, const Vec<double, A>& g_ang);
   std::vector<double> waypoint_weights(double t) const;  // c(t) = sum_k w_k P_k
   Pose advance(const Pose& p, long step) const;
   Vec<double, D> limited_linear(long step) const;

@@ -133,8 +133,10 @@ void MpmRollout<Real, D>::seed_final(int steps) {
 template <class Real, int D>
 void MpmRollout<Real, D>::adjoint(int step) {
   apply_forces(step);
-  const std::uint64_t fault = world_.mpm_backend().adjoint_substep(
-      world_.tools().empty() ? world_.substep_params() : world_.substep_params(start_step_ + step));  // issue 6
+  SubstepParams<Real, D> params =
+      world_.tools().empty() ? world_.substep_params() : world_.substep_params(start_step_ + step);  // issue 6
+  seed_reaction_adjoint(step, params);  // issue 6
+  const std::uint64_t fault = world_.mpm_backend().adjoint_substep(params);
   check_adjoint(fault, step);
   tool_adjoint_step(step);  // issue 6
   if (options_.force_gradient) {
@@ -201,6 +203,22 @@ void MpmRollout<Real, D>::tool_adjoint_step(int step) {
     double block[K];
     for (int e = 0; e < K; ++e) block[e] = std::size_t(k * K + e) < blocks.size() ? double(blocks[std::size_t(k * K + e)]) : 0.0;
     world_.tool(k).adjoint_step(start_step_ + step, block);
+  }
+}
+
+// issue 6: dL/d(reaction) of each tool in substep `step`, handed to the adjoint grid update (grid_tool_collision.hpp).
+template <class Real, int D>
+void MpmRollout<Real, D>::seed_reaction_adjoint(int step, SubstepParams<Real, D>& params) const {
+  params.tools.has_reaction_adjoint = false;
+  if (!options_.reaction_gradient) return;
+  for (int k = 0; k < params.tools.count; ++k) {
+    ToolReaction g;
+    options_.reaction_gradient(step, k, g);
+    for (int a = 0; a < 3; ++a) {
+      params.tools.reaction_adjoint[k][a] = Real(g.force[a]);
+      params.tools.reaction_adjoint[k][3 + a] = Real(g.torque[a]);
+      if (g.force[a] != 0 || g.torque[a] != 0) params.tools.has_reaction_adjoint = true;
+    }
   }
 }
 

@@ -52,6 +52,11 @@ struct RolloutOptions {
   std::function<void(int step, std::vector<Vec<Real, D>>& forces)> forces;
   /// Receives dL/df_step for each substep (in reverse order) when set.
   std::function<void(int step, const std::vector<Vec<Real, D>>& gradient)> force_gradient;
+  /// issue 6, a loss on the tool reactions: in the backward pass, called for
+  /// each substep (reverse order) and tool k (world.tools() order); adds
+  /// dL/d(force), dL/d(torque) of the reaction tool k felt in substep `step`
+  /// (world.tool_reactions()[k][start + step]) into `gradient` (zero-filled).
+  std::function<void(int step, int tool, ToolReaction& gradient)> reaction_gradient;
   /// A non-finite adjoint stops the backward pass with a SimulationError naming
   /// the step, kernel and quantity; with this set it is a warning and the
   /// non-finite entries are zeroed instead.
@@ -102,6 +107,7 @@ class MpmRollout final : private ReverseMachine {
   void apply_forces(int step);
   void check_adjoint(std::uint64_t fault, int step);
   void tool_adjoint_step(int step);  // issue 6
+  void seed_reaction_adjoint(int step, SubstepParams<Real, D>& params) const;  // issue 6
 
   MpmWorld<Real, D>& world_;
   RolloutOptions<Real, D> options_;

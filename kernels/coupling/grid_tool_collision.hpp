@@ -292,30 +292,77 @@ PL_HD PL_INLINE Vec<Real, D> apply_tools(const ToolSet<Real, D>& tools, const Ve
   return v;
 }
 
+/// The reaction's share of a loss on tool k's wrench (tool_reaction.hpp): with
+/// I = m (v_out - v_in) the node's impulse, r = x - c,
+///   F = -I / dt,   tau = -r x I / dt   (2D: tau_z = -(r_0 I_1 - r_1 I_0) / dt)
+/// so for seeds a_F = dL/dF, a_tau = dL/dtau:
+///   dL/dI = -(a_F + a_tau x r) / dt,   dL/dc = -dL/dr = (I x a_tau) / dt
+/// (2D: dL/dI = -(a_F + a_z (-r_1, r_0)) / dt, dL/dc = a_z (I_1, -I_0) / dt).
+/// Returns dL/dI and ACCUMULATES dL/dc into adj_c.
+template <class Real, int D>
+PL_HD PL_INLINE Vec<Real, D> adj_node_reaction(const Real (&seed)[6], const Vec<Real, D>& r, const Vec<Real, D>& impulse,
+                                               Real dt, Vec<Real, D>& adj_c) {
+  const Real inv_dt = Real(1) / dt;
+  Vec<Real, D> g;
+  for (int a = 0; a < D; ++a) g[a] = -seed[a] * inv_dt;
+  if constexpr (D == 3) {
+    const Vec<Real, 3> a_tau{{seed[3], seed[4], seed[5]}};
+    g -= cross(a_tau, r) * inv_dt;
+    adj_c += cross(impulse, a_tau) * inv_dt;
+  } else {
+    const Real az = seed[5];
+    g[0] += az * r[1] * inv_dt;
+    g[1] -= az * r[0] * inv_dt;
+    adj_c[0] += az * impulse[1] * inv_dt;
+    adj_c[1] -= az * impulse[0] * inv_dt;
+  }
+  return g;
+}
+
 /// Adjoint of apply_tools: replays the chain, then reverses it.  adj_v +=
 /// dL/dv; tool k's gradient block is added into adj_tools[k * kToolAdjointSize<D> ...]
 /// through `Accumulate` (a per-thread buffer on the CPU, atomics on the GPU).
+/// With tools.has_reaction_adjoint (a loss on the reactions, issue 6) the
+/// impulses I_k = mass (v_k+1 - v_k) feed their seeds back too: into the
+/// velocities on both sides of tool k, the tool position (through the
+/// torque) and adj_mass (+=, dL/d node mass).
 template <class Real, int D, class Accumulate>
-PL_HD PL_INLINE void adj_apply_tools(const ToolSet<Real, D>& tools, const Vec<Real, D>& x, const Vec<Real, D>& v,
-                                     Real dt, const Vec<Real, D>& adj_out, Vec<Real, D>& adj_v, Real* adj_tools) {
+PL_HD PL_INLINE void adj_apply_tools(const ToolSet<Real, D>& tools, const Vec<Real, D>& x, Real mass,
+                                     const Vec<Real, D>& v, Real dt, const Vec<Real, D>& adj_out, Vec<Real, D>& adj_v,
+                                     Real& adj_mass, Real* adj_tools) {
   constexpr int K = kToolAdjointSize<D>;
-  Vec<Real, D> seen[kMaxTools];
-  Vec<Real, D> u = v;
-  for (int k = 0; k < tools.count; ++k) {
-    seen[k] = u;
-    u = collide_tool(tools.tool[k], x, u, dt);
-  }
+  using Index = ToolAdjointIndex<D>;
+  Vec<Real, D> seen[kMaxTools + 1];  // seen[k]: velocity into tool k; seen[count]: the result
+  seen[0] = v;
+  for (int k = 0; k < tools.count; ++k) seen[k + 1] = collide_tool(tools.tool[k], x, seen[k], dt);
   Vec<Real, D> g = adj_out;
   for (int k = tools.count - 1; k >= 0; --k) {
     Real local[K];
     for (int e = 0; e < K; ++e) local[e] = Real(0);
+    Vec<Real, D> g_reaction = Vec<Real, D>::zero();  // dL/dI_k
+    if (tools.has_reaction_adjoint) {
+      const Vec<Real, D> dv = seen[k + 1] - seen[k];
+      Vec<Real, D> adj_c = Vec<Real, D>::zero();
+      g_reaction = adj_node_reaction(tools.reaction_adjoint[k], x - tools.tool[k].position, mass * dv, dt, adj_c);
+      for (int a = 0; a < D; ++a) local[Index::position + a] += adj_c[a];
+      adj_mass += dot(g_reaction, dv);
+      g += mass * g_reaction;  // I_k = m v_k+1 - ...
+    }
     Vec<Real, D> g_in = Vec<Real, D>::zero();
-    if (adj_collide_tool(tools.tool[k], x, seen[k], dt, g, g_in, local))
-      for (int e = 0; e < K; ++e)
-        if (local[e] != Real(0)) Accumulate::add(&adj_tools[k * K + e], local[e]);
-    g = g_in;
+    adj_collide_tool(tools.tool[k], x, seen[k], dt, g, g_in, local);
+    g = g_in - mass * g_reaction;  // ... - m v_k
+    for (int e = 0; e < K; ++e)
+      if (local[e] != Real(0)) Accumulate::add(&adj_tools[k * K + e], local[e]);
   }
   adj_v += g;
+}
+
+/// adj_apply_tools without a loss on the reactions (node mass not needed).
+template <class Real, int D, class Accumulate>
+PL_HD PL_INLINE void adj_apply_tools(const ToolSet<Real, D>& tools, const Vec<Real, D>& x, const Vec<Real, D>& v,
+                                     Real dt, const Vec<Real, D>& adj_out, Vec<Real, D>& adj_v, Real* adj_tools) {
+  Real unused_adj_mass = Real(0);  // with mass 0 the impulses, and so their seeds' effect, vanish
+  adj_apply_tools<Real, D, Accumulate>(tools, x, Real(0), v, dt, adj_out, adj_v, unused_adj_mass, adj_tools);
 }
 
 }  // namespace pl

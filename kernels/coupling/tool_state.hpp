@@ -48,6 +48,11 @@ template <class Real, int D>
 struct ToolSet {
   int count = 0;
   ToolState<Real, D> tool[kMaxTools];
+  // ---- issue 6: a loss on the reactions (adjoint only; unused by the forward) ----
+  // dL/d(force[3], torque[3]) of tool k's reaction in this substep
+  // (tool_reaction.hpp), seeded by the rollout before the adjoint grid update.
+  bool has_reaction_adjoint = false;
+  Real reaction_adjoint[kMaxTools][6] = {};
 };
 
 /// Layout of the per-tool gradient block (kToolAdjointSize<D> entries):

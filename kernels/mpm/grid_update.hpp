@@ -88,18 +88,19 @@ struct AdjGridUpdate {
     Vec<Real, D> adj_u = Vec<Real, D>::zero();
     Real friction[D][2];
     for (int a = 0; a < D; ++a) friction[a][0] = friction[a][1] = Real(0);
+    Real adj_mass_reaction = Real(0);  // issue 6: a loss on the tool reactions reads the node mass (I = m dv)
     if (tools.count > 0) {  // issue 6: u -> tools -> walls
       const Vec<Real, D> x = node_position(grid, ijk);
       Vec<Real, D> adj_tooled = Vec<Real, D>::zero();
       adj_apply_walls(walls, ijk, grid.res, apply_tools(tools, x, m, u, dt, static_cast<Vec<Real, D>*>(nullptr)), adj_v,
                       adj_tooled, friction);
-      adj_apply_tools<Real, D, Accumulate>(tools, x, u, dt, adj_tooled, adj_u, adj_friction + 2 * D);
+      adj_apply_tools<Real, D, Accumulate>(tools, x, m, u, dt, adj_tooled, adj_u, adj_mass_reaction, adj_friction + 2 * D);
     } else {
       adj_apply_walls(walls, ijk, grid.res, u, adj_v, adj_u, friction);
     }
 
     const Vec<Real, D> adj_momentum = (velocity_scale * inv_m) * adj_u;
-    const Real adj_mass = -dot(adj_momentum, momentum) * inv_m;
+    const Real adj_mass = -dot(adj_momentum, momentum) * inv_m + adj_mass_reaction;
     adj_grid.momentum[node] += adj_momentum;
     adj_grid.mass[node] += adj_mass;
     if (!all_finite(adj_momentum)) atomic_min(fault, adjoint_fault_key(kAdjKernelGridUpdate, node, kAdjQuantityGridMomentum));
