@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings/bind_parts.hpp"
+#include "bindings/population_hook.hpp"  // issue 10
 #include "engine/core/error.hpp"
 #include "engine/optim/optimize_run.hpp"
 
@@ -36,7 +37,8 @@ void define_optim(py::module_& m) {
   m.def(
       "optimize_scene",
       [](const scene::SceneDesc& scene, const std::string& out_dir, bool resume, int threads,
-         const std::vector<std::string>& sets, bool previews, py::object on_iteration, py::object on_message) {
+         const std::vector<std::string>& sets, bool previews, py::object on_iteration, py::object on_message,
+         py::object population) {
         if (!scene.optimization.present())
           throw InputError(scene.path + ": the scene has no controls, objective and optimizer sections; see "
                                         "docs/scene_format.md (Optimization) and scenes/*opt*.yaml");
@@ -46,6 +48,7 @@ void define_optim(py::module_& m) {
         opt.threads = threads;
         opt.sets = sets;
         opt.previews = previews;
+        opt.evaluate_population = population_from_python(population);  // issue 10: executors
         if (!on_iteration.is_none())
           opt.on_iteration = [on_iteration](const optim::IterationRecord& r, double seconds) {
             py::gil_scoped_acquire gil;
@@ -74,7 +77,7 @@ void define_optim(py::module_& m) {
         return d;
       },
       py::arg("scene"), py::arg("out_dir"), py::arg("resume"), py::arg("threads"), py::arg("sets"),
-      py::arg("previews"), py::arg("on_iteration"), py::arg("on_message"),
+      py::arg("previews"), py::arg("on_iteration"), py::arg("on_message"), py::arg("population") = py::none(),
       "Runs the scene's optimizer (engine/optim/optimize_run.hpp); see pliant.optimize.");
 }
 

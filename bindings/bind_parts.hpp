@@ -12,5 +12,6 @@ void define_scene(pybind11::module_& m);  // SceneDesc: load / parse scene files
 void define_mpm(pybind11::module_& m);    // MPM simulations with zero-copy state views
 void define_diff(pybind11::module_& m);   // differentiable rollouts (record, backward)
 void define_optim(pybind11::module_& m);  // the scene optimizer (`pliant optimize`) with a per-iteration callback
+void define_evaluate(pybind11::module_& m);  // issue 10: the evaluation function, scene assets (for executors)
 
 }  // namespace pl::py_bind

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_pliant, m) {
   pl::py_bind::define_mpm(m);
   pl::py_bind::define_diff(m);
   pl::py_bind::define_optim(m);
+  pl::py_bind::define_evaluate(m);  // issue 10
 }

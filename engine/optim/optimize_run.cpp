@@ -191,6 +191,8 @@ OptimizeResult optimize_scene(const scene::SceneDesc& scene, const OptimizeOptio
 
   const BatchRunner runner(problem, od.seed, threads);
   const BatchEvaluate evaluate = [&](const std::vector<std::vector<double>>& points, bool gradient) {
+    // issue 10: an external population evaluator (Ray, ...) replaces the thread pool
+    if (options.evaluate_population) return checked_population(options.evaluate_population, points, od.seed, gradient);
     return runner(points, gradient);
   };
   double best_written = opt.iteration() > 0 ? opt.best_loss() : INFINITY;

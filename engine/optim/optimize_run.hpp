@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "engine/optim/optimizer.hpp"
+#include "engine/optim/population_evaluate.hpp"  // issue 10
 #include "engine/scene/scene_desc.hpp"
 
 namespace pl::optim {
@@ -56,6 +57,15 @@ struct OptimizeOptions {
   bool previews = true;
   std::function<void(const std::string&)> on_message;
   std::function<void(const IterationRecord&, double seconds)> on_iteration;
+  // --- issue 10 (population executors): when set, every evaluation of the
+  // loop (CMA-ES generations, hybrid populations, Adam/refine steps) goes to
+  // this function instead of the internal thread pool, e.g. a Ray cluster via
+  // the Python executors (python/pliant/executors.py).  It gets the points,
+  // the optimizer seed and whether gradients are needed, and must return one
+  // Evaluation per point, in order.  The initial and best-rollout previews
+  // still run here.  `threads` then only sets those local rollouts.
+  PopulationEvaluate evaluate_population;
+  // --- end issue 10
 };
 
 struct OptimizeResult {

@@ -39,6 +39,7 @@ from .scene import Scene, SceneBuilder, model_names, model_parameters
 from .simulation import Gradients, Recording, Simulation
 from .env import Env
 from .optimize import optimize
+from .evaluation import evaluate  # issue 10: the evaluation function (executors: pliant.executors)
 
 
 def cuda_available() -> bool:
@@ -60,4 +61,5 @@ __all__ = [
     "model_names",
     "model_parameters",
     "optimize",
+    "evaluate",
 ]
