@@ -585,6 +585,14 @@ std::vector<TriangleMesh> FemSceneRun<Real>::surface_meshes() {
   return out;
 }
 
+// issue 7 (opt_fold)
+template <class Real>
+std::vector<int> FemSceneRun<Real>::drive_vertices(int body) const {
+  for (const DriveGroup& g : groups_)
+    if (!g.is_move && g.body == &scene_.fem.bodies[std::size_t(body)]) return g.vertices;
+  return {};
+}
+
 template class FemSceneRun<float>;
 template class FemSceneRun<double>;
 

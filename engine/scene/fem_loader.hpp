@@ -64,6 +64,12 @@ class FemSceneRun {
   const fem::FemWorld<Real>& world() const { return *world_; }
   /// Each body's surface at the current positions, what write_frame writes (for previews).
   std::vector<TriangleMesh> surface_meshes();
+  // issue 7 (opt_fold): `pliant optimize` steps the world itself (engine/optim/evaluate_fem.cpp)
+  fem::FemWorld<Real>& mutable_world() { return *world_; }
+  /// The world indices of the vertices fem.bodies[body]'s drive moves (empty without a drive).
+  std::vector<int> drive_vertices(int body) const;
+  /// World index of fem.bodies[body]'s first vertex (its vertices are consecutive).
+  int first_vertex(int body) const { return first_vertex_[std::size_t(body)]; }
 
  private:
   const SceneDesc& scene_;

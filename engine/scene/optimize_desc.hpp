@@ -39,6 +39,17 @@ struct ControlDesc {
   std::string loc;  // "file:line:col" of the entry, for messages
 
   int size() const { return int(init.size()); }
+
+  // --- FEM controls (issue 7, opt_fold; engine/optim/evaluate_fem.cpp) ---
+  // fem_drive: waypoints of the body's `drive` group (its rigid motion replaces
+  // the drive's velocity/rotation rate): `waypoints` keys at equal times in
+  // (drive.start, drive.end], each [angle about drive.rotation's axis (rad),
+  // then tx, ty, tz (m) when fem_translate]; fem_material: one parameter of the
+  // body's energy terms (`parameter`: youngs_modulus, poisson_ratio, thickness,
+  // bending_stiffness, yield_angle).  `body` names the FEM body.
+  int fem_body_index = -1;  // into SceneDesc::fem.bodies
+  int waypoints = 0;
+  bool fem_translate = true;
 };
 
 /// One entry under `objective:` (a weighted term of the loss).
@@ -58,6 +69,15 @@ struct ObjectiveTermDesc {
   std::string control;              // smoothness: an actuation control
   int control_index = -1;
   std::string loc;
+
+  // --- FEM terms (issue 7, opt_fold; engine/optim/fem_objective_terms.hpp) ---
+  // fem_vertices: the FEM body's vertices inside `region` (rest positions) to
+  // `target` (every one) or to the rows of `file` (.npy, one per vertex);
+  // fem_crease: its hinges with both edge vertices inside `region` to the
+  // dihedral angle `angle_deg`.  `body` names the FEM body.
+  int fem_body_index = -1;  // into SceneDesc::fem.bodies
+  std::array<double, 3> region_lower{}, region_upper{};
+  double angle_deg = 0;
 };
 
 struct OptimizerDesc {

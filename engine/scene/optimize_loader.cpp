@@ -32,6 +32,10 @@ const std::vector<ControlKindRow>& control_kind_table() {
       {"initial_velocity", {"body"}, "the initial velocity of one body [m/s], dim values"},
       {"actuation", {"body", "segments"}, "a total force on one body [N], piecewise constant over `segments` pieces"},
       {"material", {"material", "parameter"}, "one material parameter (or density) [its unit]"},
+      // issue 7 (opt_fold): FEM controls, read by parse_fem_control below
+      {"fem_drive", {"body", "waypoints", "translate"},
+       "waypoints of an FEM body's drive group: an angle [rad] about the drive's rotation axis, then a translation [m]"},
+      {"fem_material", {"body", "parameter"}, "one parameter of an FEM body's energy terms [its unit]"},
   };
   return t;
 }
@@ -51,6 +55,8 @@ const std::vector<TermTypeRow>& term_type_table() {
       {"density", {"body", "file", "norm"}},
       {"smoothness", {"control"}},
       {"trajectory", {"file"}},
+      {"fem_vertices", {"body", "region", "target", "file"}},  // issue 7 (opt_fold)
+      {"fem_crease", {"body", "region", "angle_deg"}},         // issue 7 (opt_fold)
   };
   return t;
 }
@@ -74,6 +80,7 @@ class OptimizationParser {
     o_.has_objective_section = objective.IsDefined();
     o_.has_optimizer_section = optimizer.IsDefined();
     if (!o_.present()) return;
+    root_ = root;  // issue 7 (opt_fold): FEM controls/terms look up fem.bodies (parsed after this section)
     // An optimization needs all three: a half-written one is a mistake, not a default.
     const std::pair<const char*, YAML::Node> sections[] = {{"controls", controls}, {"objective", objective}, {"optimizer", optimizer}};
     for (const auto& [name, node] : sections)
@@ -165,6 +172,8 @@ class OptimizationParser {
         c.segments = int(std::min<long long>(n, std::max<long long>(steps, 1)));  // never more pieces than substeps
         count = std::size_t(c.segments) * std::size_t(dim());
         unit = "N";
+      } else if (c.kind.rfind("fem_", 0) == 0) {
+        count = parse_fem_control(value, path, c, unit);  // issue 7 (opt_fold)
       } else {  // material
         const YAML::Node mn = r_.require(value, path, "material", "a material label under 'materials'");
         c.material = r_.string(mn, path + ".material", "a material label");
@@ -277,7 +286,9 @@ class OptimizationParser {
         if (!(t.weight >= 0)) r_.fail(w, path + ".weight", "expected a weight >= 0, got " + fmt(t.weight));
       }
       t.frames = frames(value, path);
-      if (std::find(row->keys.begin(), row->keys.end(), "body") != row->keys.end()) {
+      if (t.type.rfind("fem_", 0) == 0) {
+        parse_fem_term(value, path, t);  // issue 7 (opt_fold)
+      } else if (std::find(row->keys.begin(), row->keys.end(), "body") != row->keys.end()) {
         t.body_index = body(value, path, false);
         if (t.body_index >= 0) t.body = s_.bodies[std::size_t(t.body_index)].name;
       }
@@ -387,6 +398,103 @@ class OptimizationParser {
     integer("patience", d.patience, 1, 1000000, "an iteration count >= 1");
     number("grad_tolerance", d.grad_tolerance, non_negative, "a gradient norm >= 0 (0 = off)");
   }
+
+  // --- FEM controls and terms (issue 7, opt_fold) ---------------------------
+  // The fem section is parsed after this one (scene_loader.cpp), so the body is
+  // looked up in the YAML itself; its own keys are validated by fem_loader.cpp.
+  // Returns fem.bodies.<name> and sets the body's index (file order, as the
+  // FEM parser numbers them).
+  YAML::Node fem_body(const YAML::Node& map, const std::string& path, int& index, std::string& name) {
+    const YAML::Node n = r_.require(map, path, "body", "the name of a body under fem.bodies");
+    name = r_.string(n, path + ".body", "the name of a body under fem.bodies");
+    std::vector<std::string> names;
+    YAML::Node found;
+    const YAML::Node fem = root_.IsMap() ? r_.find(root_, "fem") : YAML::Node();
+    const YAML::Node bodies = fem.IsDefined() && fem.IsMap() ? r_.find(fem, "bodies") : YAML::Node();
+    if (bodies.IsDefined() && bodies.IsMap())
+      for (const auto& [k, v] : r_.entries(bodies)) {
+        if (k.Scalar() == name) {
+          index = int(names.size());
+          found = v;
+        }
+        names.push_back(k.Scalar());
+      }
+    if (!found.IsDefined())
+      r_.fail(n, path + ".body",
+              "unknown FEM body '" + name + "'." + detail::suggestion(name, names) +
+                  (names.empty() ? " The scene has no fem.bodies." : " Bodies under fem.bodies: " + join(names) + "."));
+    return found;
+  }
+
+  std::size_t parse_fem_control(const YAML::Node& value, const std::string& path, ControlDesc& c, std::string& unit) {
+    const YAML::Node b = fem_body(value, path, c.fem_body_index, c.body);
+    const bool shell = b.IsMap() && b["kind"].IsDefined() && b["kind"].IsScalar() && b["kind"].Scalar() == "shell";
+    if (c.kind == "fem_drive") {
+      if (!b.IsMap() || !b["drive"].IsDefined())
+        r_.fail(r_.find(value, "body"), path + ".body",
+                "FEM body '" + c.body + "' has no drive; fem_drive moves the vertices its fem.bodies." + c.body +
+                    ".drive.region selects");
+      const YAML::Node w = r_.require(value, path, "waypoints", "the number of waypoints, an integer in [1, 100]");
+      const long long k = r_.integer(w, path + ".waypoints", "an integer in [1, 100]");
+      if (k < 1 || k > 100) r_.fail(w, path + ".waypoints", "expected an integer in [1, 100], got " + std::to_string(k));
+      c.waypoints = int(k);
+      if (const YAML::Node t = r_.find(value, "translate"); t.IsDefined()) c.fem_translate = r_.boolean(t, path + ".translate");
+      unit = c.fem_translate ? "rad, m, m, m per waypoint" : "rad";
+      return std::size_t(c.waypoints) * (c.fem_translate ? 4 : 1);
+    }
+    // fem_material: a parameter of the body's energy terms (engine/fem/shell_terms.hpp,
+    // tet_energy_term.hpp); shells: membrane then hinge parameters.
+    std::vector<std::string> names, units;
+    if (shell) {
+      names = {"youngs_modulus", "poisson_ratio", "thickness", "bending_stiffness", "yield_angle"};
+      units = {"Pa", "1", "m", "J", "rad"};
+    } else {
+      const YAML::Node m = b.IsMap() ? b["material"] : YAML::Node();
+      const int mi = m.IsDefined() && m.IsScalar() ? s_.material_index(m.Scalar()) : -1;
+      if (mi < 0)
+        r_.fail(r_.find(value, "body"), path + ".body", "FEM body '" + c.body + "' names no material under materials:");
+      const materials::ModelInfo info = materials::model_info(s_.materials[std::size_t(mi)].desc.model_id);
+      for (int k = 0; k < info.num_params; ++k) names.push_back(info.params[k].name), units.push_back(info.params[k].unit);
+    }
+    const YAML::Node pn = r_.require(value, path, "parameter", "one of " + join(names));
+    c.parameter = r_.choice(pn, path + ".parameter", names);
+    const std::size_t i = std::size_t(std::find(names.begin(), names.end(), c.parameter) - names.begin());
+    unit = units[i];
+    return 1;
+  }
+
+  void parse_fem_term(const YAML::Node& value, const std::string& path, ObjectiveTermDesc& t) {
+    fem_body(value, path, t.fem_body_index, t.body);
+    const YAML::Node reg = r_.require(value, path, "region", "the box {lower, upper} [m] selecting rest positions");
+    r_.check_map(reg, path + ".region", {"lower", "upper"});
+    t.region_lower = r_.vector(r_.require(reg, path + ".region", "lower", "a corner [m]"), path + ".region.lower", 3, "m");
+    t.region_upper = r_.vector(r_.require(reg, path + ".region", "upper", "a corner [m]"), path + ".region.upper", 3, "m");
+    for (std::size_t a = 0; a < 3; ++a)
+      if (!(t.region_lower[a] <= t.region_upper[a]))
+        r_.fail(reg, path + ".region", "expected lower <= upper on every axis");
+    if (t.type == "fem_crease") {
+      const YAML::Node a = r_.require(value, path, "angle_deg", "the target dihedral angle [deg] in [-180, 180]");
+      t.angle_deg = r_.number(a, path + ".angle_deg", "an angle [deg] in [-180, 180]");
+      if (!(std::abs(t.angle_deg) <= 180)) r_.fail(a, path + ".angle_deg", "expected an angle [deg] in [-180, 180]");
+      return;
+    }
+    const YAML::Node tg = r_.find(value, "target"), f = r_.find(value, "file");
+    if (tg.IsDefined() == f.IsDefined())
+      r_.fail(value, path, "expected exactly one of target (a position [m]) or file (a .npy of target points, one per vertex)");
+    if (tg.IsDefined()) {
+      t.target = r_.vector(tg, path + ".target", 3, "m");
+      return;
+    }
+    t.file = r_.string(f, path + ".file", "a .npy file of target points (N x 3)");
+    if (fs::path(t.file).extension() != ".npy") r_.fail(f, path + ".file", "expected a .npy file, got '" + t.file + "'");
+    t.resolved_file = resolve(t.file);
+    std::error_code ec;
+    if (!fs::is_regular_file(t.resolved_file, ec))
+      r_.fail(f, path + ".file", "file '" + t.file + "' not found (looked for '" + t.resolved_file +
+                                     "'; relative paths are resolved against the scene file's directory)");
+  }
+
+  YAML::Node root_;  // issue 7 (opt_fold)
 
   std::vector<std::string> keys_of(const YAML::Node& map) const {
     std::vector<std::string> keys;

@@ -1,0 +1,146 @@
+// `pliant optimize` on FEM-only scenes (issue 7, task "Fold"):
+//  - the waypoint spline interpolates its knots, starts and stops at rest and
+//    has a continuous slope;
+//  - dL/du of evaluate() for fem_drive (angles and translations, across a
+//    release) and fem_material (E, bending stiffness in log space, yield
+//    angle) with fem_vertices (a position and a .npy target) and fem_crease
+//    terms, against central finite differences of evaluate() itself, in double;
+//  - bad FEM controls and terms are InputErrors naming the key.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/core/backend.hpp"
+#include "engine/core/error.hpp"
+#include "engine/optim/evaluate.hpp"
+#include "engine/optim/fem_drive_motion.hpp"
+#include "engine/scene/npz_writer.hpp"
+#include "engine/scene/scene_loader.hpp"
+
+namespace pl::optim {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(FemOptimize, WaypointSplineInterpolatesStartsAndStopsAtRest) {
+  const int K = 3;
+  const std::vector<double> q = {0, 0.7, -0.2, 1.1};  // q_0 = 0 is the rest pose
+  const auto at = [&](double s) {
+    const auto w = waypoint_weights(K, s);
+    double v = 0;
+    for (int j = 0; j <= K; ++j) v += w[std::size_t(j)] * q[std::size_t(j)];
+    return v;
+  };
+  for (int j = 1; j <= K; ++j) EXPECT_NEAR(at(j), q[std::size_t(j)], 1e-14) << "knot " << j;
+  EXPECT_EQ(at(-0.5), 0.0);
+  EXPECT_EQ(at(K + 0.5), q[K]);
+  const double h = 1e-6;
+  EXPECT_NEAR((at(h) - at(0)) / h, 0.0, 1e-5) << "starts at rest";
+  EXPECT_NEAR((at(K) - at(K - h)) / h, 0.0, 1e-5) << "stops at rest";
+  for (int j = 1; j < K; ++j) {
+    const double left = (at(j) - at(j - h)) / h, right = (at(j + h) - at(j)) / h;
+    EXPECT_NEAR(left, right, 1e-5) << "slope jumps at knot " << j;
+    EXPECT_NEAR(left, 0.5 * (q[std::size_t(j) + 1] - q[std::size_t(j) - 1]), 1e-5) << "Catmull-Rom tangent at " << j;
+  }
+}
+
+// A 8 x 4 cm sheet (4 x 2 cells): the left columns are held, the right two
+// driven about the crease line x = 7 cm for 6 steps, then released for 6.
+const char* kScene = R"(version: 1
+simulation: {dim: 3, precision: double, dt: 1.0e-3, substeps_per_frame: 10, frames: 6, dx: 0.02, domain: {size: 0.3}, gravity: [0, -9.81, 0]}
+fem:
+  integrator: implicit
+  steps_per_frame: 2
+  newton: {max_iterations: 100, tolerance: 1.0e-13}
+  damping: {mass: 1.0}
+  bodies:
+    card:
+      kind: shell
+      sheet: {origin: [0.05, 0.05, 0.09], edge_u: [0.08, 0, 0], edge_v: [0, 0, -0.04], cells: [4, 2]}
+      shell: {E: 1.0e7, nu: 0.3, density: 500, thickness: 5.0e-4, yield_angle: 0.1}
+      pin: {axis: 0, below: 0.0701}
+      drive:
+        region: {lower: [0.1099, -1, -1], upper: [1, 1, 1]}
+        rotation: {point: [0.07, 0.05, 0], axis: [0, 0, 1], rate: 0}
+        start: 0
+        end: 0.03
+        release: true
+controls:
+  grasp: {kind: fem_drive, body: card, waypoints: 2, init: [0.3, 0.002, 0.003, -0.001, 0.8, -0.001, 0.004, 0.002],
+          lower: [-1, -0.01, -0.01, -0.01, -1, -0.01, -0.01, -0.01], upper: [2, 0.01, 0.01, 0.01, 2, 0.01, 0.01, 0.01]}
+  stretch: {kind: fem_material, body: card, parameter: youngs_modulus, init: 1.2e7, lower: 5.0e6, upper: 5.0e7, log: true}
+  bend: {kind: fem_material, body: card, parameter: bending_stiffness, init: 1.5e-4, lower: 5.0e-5, upper: 5.0e-4, log: true}
+  yield: {kind: fem_material, body: card, parameter: yield_angle, init: 0.12, lower: 0.05, upper: 0.5}
+objective:
+  corner: {type: fem_vertices, body: card, region: {lower: [0.129, -1, 0.089], upper: [0.131, 1, 0.091]},
+           target: [0.08, 0.1, 0.09], frames: [3, last], weight: 100}
+  crease: {type: fem_crease, body: card, region: {lower: [0.069, -1, -1], upper: [0.071, 1, 1]}, angle_deg: 60,
+           frames: [4, last]}
+  free: {type: fem_vertices, body: card, region: {lower: [0.089, -1, -1], upper: [0.091, 1, 1]}, file: FILE,
+         frames: last, weight: 100}
+optimizer: {method: adam, iterations: 3}
+output: {dir: out/test_fem}
+)";
+
+/// The scene with `free`'s targets (the 3 vertices of the column x = 9 cm) in a .npy.
+scene::SceneDesc test_scene(const std::vector<std::string>& sets = {}) {
+  const fs::path dir = fs::temp_directory_path() / "pliant_test_fem_optimize";
+  fs::create_directories(dir);
+  const std::string npy = (dir / "free_targets.npy").string();
+  std::ofstream(npy, std::ios::binary)
+      << scene::encode_npy(scene::npy_float64("t", {3, 3}, {0.08, 0.07, 0.09, 0.08, 0.07, 0.07, 0.08, 0.07, 0.05}));
+  std::string text = kScene;
+  text.replace(text.find("FILE"), 4, npy);
+  return scene::parse_scene(text, "fem_optimize_test.yaml", dir.string(), sets);
+}
+
+TEST(FemOptimize, GradientMatchesFiniteDifferencesForDriveAndMaterialControls) {
+  const auto scene = test_scene();
+  const int before = cpu_threads();
+  set_cpu_threads(1);
+  const Problem problem(scene);
+  ASSERT_EQ(problem.dimension(), 8 + 3);
+  std::vector<double> u = problem.layout().initial_unit();
+  const Evaluation e = problem.evaluate(u, 0, true);
+  ASSERT_TRUE(e.ok) << e.error;
+  EXPECT_NEAR(e.metrics.at("loss.corner") + e.metrics.at("loss.crease") + e.metrics.at("loss.free"), e.loss, 1e-12);
+  EXPECT_GT(e.metrics.at("crease.angle_deg"), 5.0) << "the sheet was not folded: the check would be weak";
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    // h = 1e-5: at 1e-6 the Newton tolerance shows as ~2e-7 of noise in the FD.
+    const double h = 1e-5;
+    auto up = u, down = u;
+    up[i] += h, down[i] -= h;
+    const Evaluation eu = problem.evaluate(up, 0, false), ed = problem.evaluate(down, 0, false);
+    ASSERT_TRUE(eu.ok && ed.ok) << eu.error << ed.error;
+    const double fd = (eu.loss - ed.loss) / (2 * h);
+    EXPECT_NEAR(e.gradient[i], fd, 2e-5 * std::max(1e-2, std::fabs(fd)))
+        << problem.layout().entry_name(int(i)) << ": adjoint " << e.gradient[i] << ", FD " << fd;
+    EXPECT_NE(fd, 0.0) << problem.layout().entry_name(int(i)) << " does not affect the loss: the check is empty";
+  }
+  set_cpu_threads(before);
+}
+
+TEST(FemOptimize, BadFemControlsAndTermsNameTheKey) {
+  const auto fails = [](const std::vector<std::string>& sets, const std::string& expected) {
+    try {
+      const auto scene = test_scene(sets);
+      const Problem problem(scene);
+      ADD_FAILURE() << "no error; expected one naming " << expected;
+    } catch (const InputError& err) {
+      EXPECT_NE(std::string(err.what()).find(expected), std::string::npos) << err.what();
+    }
+  };
+  fails({"controls.grasp.body=paper"}, "controls.grasp.body");
+  fails({"controls.bend.parameter=stiffness"}, "controls.bend.parameter");
+  fails({"objective.corner.region.lower=[0.5, 0.5, 0.5]", "objective.corner.region.upper=[0.6, 0.6, 0.6]"},
+        "objective.corner.region");
+  fails({"objective.crease.region.upper=[0.069, 1, 1]", "objective.crease.region.lower=[0.0, -1, -1]"},
+        "objective.crease.region");
+  fails({"objective.free.region.lower=[0.05, -1, -1]"}, "objective.free.file");
+  fails({"objective.corner.type=com"}, "objective.corner");
+}
+
+}  // namespace
+}  // namespace pl::optim
