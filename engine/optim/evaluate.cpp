@@ -193,6 +193,16 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
       };
   }
 
+  // issue 6: terms on tool reactions (tool_force) are evaluated after the
+  // forward pass; their gradients seed the backward pass per substep.
+  std::vector<std::vector<ToolReaction>> reaction_grad(world->tools().size());
+  if (gradient)
+    opt.reaction_gradient = [&](int step, int k, ToolReaction& g) {
+      const auto& rg = reaction_grad[std::size_t(k)];
+      if (std::size_t(step) >= rg.size()) return;
+      for (int a = 0; a < 3; ++a) g.force[a] += rg[std::size_t(step)].force[a], g.torque[a] += rg[std::size_t(step)].torque[a];
+    };
+
   MpmRollout<Real, D> rollout(*world, opt);
   try {
     rollout.forward();
@@ -206,6 +216,21 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
     const std::string f = (std::filesystem::path(outputs->dir) / "trajectory.npz").string();
     scene::write_file_atomic(f, recorder->encode());
     outputs->written.push_back(f);
+  }
+  for (const auto& t : terms_) {  // issue 6: terms on tool reactions
+    const int k = t->reaction_tool();
+    if (k < 0 || std::size_t(k) >= world->tool_reactions().size()) continue;
+    const double w = t->desc().weight;
+    std::vector<ToolReaction> gk;
+    double metric = 0;
+    const double v = t->reaction_value(world->tool_reactions()[std::size_t(k)], gradient ? &gk : nullptr, &metric);
+    e.loss += w * v;
+    term_loss[t->desc().name] += w * v;
+    term_metric[t->desc().name + "." + t->metric_name()] = metric;
+    auto& acc = reaction_grad[std::size_t(k)];
+    if (acc.size() < gk.size()) acc.resize(gk.size());
+    for (std::size_t n = 0; n < gk.size(); ++n)
+      for (int a = 0; a < 3; ++a) acc[n].force[a] += w * gk[n].force[a], acc[n].torque[a] += w * gk[n].torque[a];
   }
   // Terms on the controls themselves (smoothness).
   for (const auto& t : terms_) {

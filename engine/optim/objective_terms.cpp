@@ -8,6 +8,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/optim/target_files.hpp"
+#include "engine/optim/tool_force_term.hpp"  // issue 6
 #include "engine/optim/fem_objective_terms.hpp"  // issue 7 (opt_fold)
 
 namespace pl::optim {
@@ -313,6 +314,7 @@ std::unique_ptr<ObjectiveTerm> make_term(const scene::ObjectiveTermDesc& d, cons
   if (d.type == "density") return std::make_unique<DensityTerm>(d, scene);
   if (d.type == "trajectory") return std::make_unique<TrajectoryTerm>(d, scene);
   if (d.type == "smoothness") return std::make_unique<SmoothnessTerm>(d, scene, layout);
+  if (d.type == "tool_force") return make_tool_force_term(d, scene);  // issue 6: tool_force_term.cpp
   if (d.type.rfind("fem_", 0) == 0) return make_fem_term(d, scene);  // issue 7 (opt_fold): fem_objective_terms.cpp
   throw InputError(where(d, "type") + ": unknown objective term type '" + d.type + "'");
 }

@@ -20,6 +20,10 @@
 #include "engine/optim/controls.hpp"
 #include "engine/scene/scene_desc.hpp"
 
+namespace pl {
+struct ToolReaction;  // engine/coupling/tool.hpp (issue 6: terms on tool reactions)
+}
+
 namespace pl::optim {
 
 /// One frame's particle state, flattened (x[p * dim + a]).
@@ -48,6 +52,16 @@ class ObjectiveTerm {
   virtual double control_value(const std::vector<double>& /*p*/, double* /*grad_p*/) const { return 0; }
   /// Name of the metric, e.g. "distance_m"; "" when the term has none.
   virtual std::string metric_name() const { return ""; }
+  // ---- issue 6: terms on a tool's reactions (tool_force_term.cpp) ----
+  /// The tool (index into SceneDesc::tools, the world's tool order) whose
+  /// per-substep reactions the term reads; -1: none.
+  virtual int reaction_tool() const { return -1; }
+  /// Unweighted value of that tool's reactions (one per substep of the run);
+  /// sets *grad to dvalue/d(reaction) (same length) when not null.
+  virtual double reaction_value(const std::vector<ToolReaction>& /*reactions*/, std::vector<ToolReaction>* /*grad*/,
+                                double* /*metric*/) const {
+    return 0;
+  }
 
  protected:
   /// Whether particle i belongs to the term (its body, or every particle).

@@ -68,6 +68,8 @@ struct ObjectiveTermDesc {
   std::string norm = "l2";          // density: l1 | l2
   std::string control;              // smoothness: an actuation control
   int control_index = -1;
+  std::string tool;                 // tool_force: the tool whose reaction force is penalized (issue 6)
+  int tool_index = -1;              // into SceneDesc::tools
   std::string loc;
 
   // --- FEM terms (issue 7, opt_fold; engine/optim/fem_objective_terms.hpp) ---

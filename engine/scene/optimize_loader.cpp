@@ -55,6 +55,7 @@ const std::vector<TermTypeRow>& term_type_table() {
       {"density", {"body", "file", "norm"}},
       {"smoothness", {"control"}},
       {"trajectory", {"file"}},
+      {"tool_force", {"tool"}},  // issue 6: a tool's mean squared reaction force
       {"fem_vertices", {"body", "region", "target", "file"}},  // issue 7 (opt_fold)
       {"fem_crease", {"body", "region", "angle_deg"}},         // issue 7 (opt_fold)
   };
@@ -339,6 +340,23 @@ class OptimizationParser {
                   "expected the name of an actuation control, got '" + t.control + "'." +
                       detail::suggestion(t.control, names) +
                       (names.empty() ? " This scene has no actuation control." : " Actuation controls: " + join(names) + "."));
+        }
+      }
+      if (t.type == "tool_force") {  // issue 6: engine/optim/tool_force_term.cpp
+        const YAML::Node n = r_.require(value, path, "tool", "the name of a tool (tools: section)");
+        t.tool = r_.string(n, path + ".tool", "a tool name");
+        std::vector<std::string> names;
+        for (std::size_t k = 0; k < s_.tools.size(); ++k) {
+          names.push_back(s_.tools[k].name);
+          if (s_.tools[k].name == t.tool) t.tool_index = int(k);
+        }
+        if (t.tool_index < 0)
+          r_.fail(n, path + ".tool",
+                  "expected the name of a tool, got '" + t.tool + "'." + detail::suggestion(t.tool, names) +
+                      (names.empty() ? " This scene has no tools: section." : " Tools: " + join(names) + "."));
+        if (!r_.find(value, "frames").IsDefined()) {  // default: the substeps of every frame
+          t.frames.clear();
+          for (int f = 1; f <= s_.simulation.frames; ++f) t.frames.push_back(f);
         }
       }
       o_.objective.push_back(std::move(t));
