@@ -5,6 +5,7 @@
 //    release) and fem_material (E, bending stiffness in log space, yield
 //    angle) with fem_vertices (a position and a .npy target) and fem_crease
 //    terms, against central finite differences of evaluate() itself, in double;
+//  - the replay scene (best_scene.yaml) of FEM controls reproduces their loss;
 //  - bad FEM controls and terms are InputErrors naming the key.
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "engine/core/error.hpp"
 #include "engine/optim/evaluate.hpp"
 #include "engine/optim/fem_drive_motion.hpp"
+#include "engine/optim/replay_scene.hpp"
 #include "engine/scene/npz_writer.hpp"
 #include "engine/scene/scene_loader.hpp"
 
@@ -84,16 +86,18 @@ optimizer: {method: adam, iterations: 3}
 output: {dir: out/test_fem}
 )";
 
-/// The scene with `free`'s targets (the 3 vertices of the column x = 9 cm) in a .npy.
+/// The scene with `free`'s targets (the 3 vertices of the column x = 9 cm) in
+/// a .npy, written as a file (the replay scene re-reads it).
 scene::SceneDesc test_scene(const std::vector<std::string>& sets = {}) {
   const fs::path dir = fs::temp_directory_path() / "pliant_test_fem_optimize";
   fs::create_directories(dir);
-  const std::string npy = (dir / "free_targets.npy").string();
-  std::ofstream(npy, std::ios::binary)
+  std::ofstream(dir / "free_targets.npy", std::ios::binary)
       << scene::encode_npy(scene::npy_float64("t", {3, 3}, {0.08, 0.07, 0.09, 0.08, 0.07, 0.07, 0.08, 0.07, 0.05}));
   std::string text = kScene;
-  text.replace(text.find("FILE"), 4, npy);
-  return scene::parse_scene(text, "fem_optimize_test.yaml", dir.string(), sets);
+  text.replace(text.find("FILE"), 4, "free_targets.npy");
+  const std::string path = (dir / "fem_optimize_test.yaml").string();
+  std::ofstream(path) << text;
+  return scene::load_scene(path, sets);
 }
 
 TEST(FemOptimize, GradientMatchesFiniteDifferencesForDriveAndMaterialControls) {
@@ -120,6 +124,25 @@ TEST(FemOptimize, GradientMatchesFiniteDifferencesForDriveAndMaterialControls) {
     EXPECT_NE(fd, 0.0) << problem.layout().entry_name(int(i)) << " does not affect the loss: the check is empty";
   }
   set_cpu_threads(before);
+}
+
+TEST(FemOptimize, ReplaySceneReproducesTheLossOfItsControls) {
+  const auto scene = test_scene();
+  const Problem problem(scene);
+  std::vector<double> u = problem.layout().initial_unit();
+  for (std::size_t i = 0; i < u.size(); ++i) u[i] = 0.3 + 0.4 * double(i % 3) / 2;  // not the scene's init
+  const Evaluation e = problem.evaluate(u, 0, false);
+  ASSERT_TRUE(e.ok) << e.error;
+  const fs::path dir = fs::temp_directory_path() / "pliant_test_fem_optimize" / "replay";
+  fs::create_directories(dir);
+  const std::string path = (dir / "best_scene.yaml").string();
+  std::ofstream(path) << replay_scene_yaml(scene, {}, problem.layout().to_physical(u), "test");
+  const auto replay = scene::load_scene(path);
+  const Problem again(replay);
+  const Evaluation r = again.evaluate(again.layout().initial_unit(), 0, false);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NEAR(r.loss, e.loss, 1e-12 * std::fabs(e.loss)) << "the replay scene does not replay the FEM controls";
+  EXPECT_NE(r.loss, problem.evaluate(problem.layout().initial_unit(), 0, false).loss);
 }
 
 TEST(FemOptimize, BadFemControlsAndTermsNameTheKey) {
