@@ -56,6 +56,17 @@ for mod in pybind11:pybind11 scikit_build_core:scikit-build-core pytest:pytest; 
   fi
 done
 
+# Ray (issue 10): the RayExecutor tests (tests/python/test_executors_ray.py)
+# start a local 2-CPU cluster; without Ray they are skipped.  About 80 s and
+# 240 MB (the ray 2.x wheel and its few dependencies); skipped when present.
+if python3 -c 'import ray' 2>/dev/null; then
+  echo "[install_deps] ray already installed"
+else
+  echo "[install_deps] installing ray with pip (for the Ray executor tests)"
+  python3 -m pip install --quiet ray ||
+    echo "[install_deps] WARNING: pip could not install ray; the Ray executor tests will be skipped" >&2
+fi
+
 if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then
   echo "[install_deps] CUDA toolkit found: $( (command -v nvcc || echo /usr/local/cuda/bin/nvcc) )"
 elif [ -f /usr/local/cuda/include/cccl/thrust/for_each.h ]; then

@@ -8,6 +8,12 @@
 // The reason always goes to stderr, prefixed with "pliant: error: ".
 #include <unistd.h>
 
+#include <cerrno>    // issue 10: exec of python -m pliant
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -30,6 +36,7 @@
 namespace {
 
 namespace sc = pl::scene;
+namespace fs = std::filesystem;
 using pliant_cli::Args;
 using pliant_cli::CommandKind;
 
@@ -165,7 +172,79 @@ int cmd_replay(const Args& a, const sc::SceneDesc& scene) {
   return 0;
 }
 
+// --- issue 10: `pliant sweep` and `pliant optimize --executor ray` are the
+// Python package's (python -m pliant, python/pliant/cli.py): executors and
+// Ray live there.  The interpreter is $PLIANT_PYTHON or python3; in a build
+// tree the package's two halves (python/ and <build>/bindings) are put on
+// PYTHONPATH, found from this executable's location and the build's CMakeCache.
+std::string build_tree_pythonpath() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  std::string paths;
+  for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.parent_path(); dir = dir.parent_path()) {
+    if (!fs::exists(dir / "CMakeCache.txt")) continue;
+    std::ifstream cache(dir / "CMakeCache.txt");
+    for (std::string line; std::getline(cache, line);)
+      if (line.rfind("CMAKE_HOME_DIRECTORY:INTERNAL=", 0) == 0) paths = line.substr(line.find('=') + 1) + "/python";
+    if (fs::is_directory(dir / "bindings" / "pliant")) paths += (paths.empty() ? "" : ":") + (dir / "bindings").string();
+    break;
+  }
+  return paths;
+}
+
+int cmd_python(const Args& a, const std::string& command) {
+  std::vector<std::string> args = {command, a.scene};
+  const auto opt = [&](const std::string& name, const std::string& value) { args.push_back(name), args.push_back(value); };
+  if (!a.out.empty()) opt("--out", a.out);
+  for (const auto& s : a.sets) opt("--set", s);
+  for (const auto& g : a.grids) opt("--grid", g);
+  opt("--executor", a.executor);
+  if (!a.address.empty()) opt("--address", a.address);
+  if (a.workers) opt("--workers", std::to_string(*a.workers));
+  if (a.retries) opt("--retries", std::to_string(*a.retries));
+  if (a.timeout) opt("--timeout", fmt(*a.timeout, 17));
+  if (a.sweep_seed) opt("--seed", std::to_string(*a.sweep_seed));
+  if (command == "optimize" && a.threads) opt("--threads", std::to_string(*a.threads));
+  if (a.resume) args.push_back("--resume");
+  if (a.no_preview) args.push_back("--no-preview");
+  if (a.gradient) args.push_back("--gradient");
+  if (a.quiet) args.push_back("--quiet");
+  const char* env_python = std::getenv("PLIANT_PYTHON");
+  const std::string python = env_python && *env_python ? env_python : "python3";
+  const std::string extra = build_tree_pythonpath();
+  if (!extra.empty()) {
+    const char* old = std::getenv("PYTHONPATH");
+    ::setenv("PYTHONPATH", (extra + (old && *old ? std::string(":") + old : "")).c_str(), 1);
+  }
+  // A bootstrap that turns "no pliant package" into this CLI's exit 2 and message.
+  const std::string bootstrap =
+      "import sys\n"
+      "try:\n"
+      "    from pliant.cli import main\n"
+      "except ImportError as e:\n"
+      "    sys.stderr.write('pliant: error: `pliant " + command + (command == "sweep" ? "" : " --executor ray") +
+      "` runs the Python package pliant, which ' + sys.executable + ' cannot import (' + str(e) + "
+      "'); install it with pip install .[ray] from the repository or set PYTHONPATH=python:<build>/bindings\\n')\n"
+      "    sys.exit(2)\n"
+      "sys.exit(main(sys.argv[1:]))\n";
+  std::vector<char*> argv = {const_cast<char*>(python.c_str()), const_cast<char*>("-c"),
+                             const_cast<char*>(bootstrap.c_str())};
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  ::execvp(python.c_str(), argv.data());
+  throw pl::InputError("`pliant " + command + "` runs the Python package pliant, but the interpreter '" + python +
+                       "' could not be started (" + std::strerror(errno) + "); install Python 3 or set PLIANT_PYTHON");
+}
+// --- end issue 10
+
 int cmd_optimize(const Args& a) {
+  // issue 10: populations on a Ray cluster go through the Python executors
+  if (a.executor == "ray") return cmd_python(a, "optimize");
+  if (a.executor_options_given)
+    throw pl::InputError("--address, --workers, --retries and --timeout belong to --executor ray; the local optimizer "
+                         "uses --threads");
   const sc::SceneDesc scene = load(a);
   if (!scene.optimization.present())
     throw pl::InputError(scene.path + ": the scene has no controls, objective and optimizer sections; see "
@@ -270,9 +349,10 @@ int main(int argc, char** argv) {
       case CommandKind::Gradcheck: return cmd_gradcheck(a);
       case CommandKind::Optimize: return cmd_optimize(a);
       case CommandKind::Info: return cmd_info();
+      case CommandKind::Sweep: return cmd_python(a, "sweep");  // issue 10
       case CommandKind::None: break;
     }
-    std::cerr << "pliant: error: no command given; expected run, validate, gradcheck, optimize or info\n";
+    std::cerr << "pliant: error: no command given; expected run, validate, gradcheck, optimize, sweep or info\n";
     return 2;
   } catch (const pl::InputError& e) {
     std::cout.flush();

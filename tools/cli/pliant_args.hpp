@@ -7,6 +7,11 @@
 //   pliant validate SCENE [--set key.path=value ...] [--verbose]
 //   pliant gradcheck SCENE [--steps N] [--seed N] [--threads N] [--set key.path=value ...]
 //   pliant optimize SCENE [--out DIR] [--resume] [--threads N] [--no-preview] [--set key.path=value ...] [--quiet]
+//                         [--executor local|ray] [--address ADDR] [--workers N] [--retries N] [--timeout S]
+//   pliant sweep SCENE --grid key.path=v1,v2,... [--grid ...] [--set ...] [--out DIR] [--executor local|ray]
+//                      [--address ADDR] [--workers N] [--retries N] [--timeout S] [--gradient] [--seed N]
+//                      [--resume] [--quiet]
+//   (issue 10: `sweep` and `optimize --executor ray` run the Python package: python -m pliant, pliant/cli.py)
 //   pliant info
 //   pliant --version | --help
 #pragma once
@@ -23,7 +28,7 @@
 
 namespace pliant_cli {
 
-enum class CommandKind { None, Run, Validate, Gradcheck, Optimize, Info };
+enum class CommandKind { None, Run, Validate, Gradcheck, Optimize, Info, Sweep /* issue 10 */ };
 
 struct Args {
   CommandKind command = CommandKind::None;
@@ -40,6 +45,17 @@ struct Args {
   unsigned long seed = 1;   // gradcheck: random loss weights and directions
   bool quiet = false;
   bool verbose = false;
+  // --- issue 10 (executors): optimize --executor ray, sweep; forwarded to python -m pliant
+  std::string executor = "local";      // local | ray
+  std::string address;                 // ray: cluster address
+  std::optional<int> workers;          // evaluations at once (local threads / CPUs of a local Ray)
+  std::optional<int> retries;          // ray: new attempts of a lost candidate
+  std::optional<double> timeout;       // ray: seconds per evaluation
+  std::vector<std::string> grids;      // sweep: key.path=v1,v2,...
+  bool gradient = false;               // sweep: also dL/du
+  std::optional<long> sweep_seed;      // sweep: evaluation seed
+  bool executor_options_given = false; // any of --address/--workers/--retries/--timeout
+  // --- end issue 10
 };
 
 /// Result of parsing: either Args to execute, or an exit code to return now
@@ -54,6 +70,10 @@ constexpr const char* kDescription =
     "Scene files are described in docs/scene_format.md.";
 constexpr const char* kPreviewHelp =
     "Render preview_NNNNN.png images (sets preview.enabled=true) and, if ffmpeg is installed, preview.mp4";
+// issue 10
+constexpr const char* kExecutorHelp = "Where populations are evaluated: local (this machine, default) or ray (a Ray cluster)";
+constexpr const char* kGridHelp = "A scene key and its values, e.g. --grid materials.clay.E=1e4,3e4 (repeatable: the "
+                                  "Cartesian product is swept; commas inside [..] belong to a value)";
 constexpr const char* kSetHelp =
     "Override a scene value before validation, e.g. --set simulation.frames=10 "
     "--set bodies.jelly.velocity=[0,-1,0] (repeatable; the value is YAML)";
@@ -102,13 +122,34 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   optimize->add_flag("--no-preview", a.no_preview, "Do not render preview images of the initial and best rollout");
   optimize->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
   optimize->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
+  // --- issue 10: executors (python -m pliant)
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "The scene's objective at its initial controls for every combination of --grid values (one table)");
+  sweep->add_option("scene", a.scene, "Scene file (.yaml)")->required();
+  sweep->add_option("--grid", a.grids, kGridHelp)->required()->allow_extra_args(false);
+  sweep->add_option("--set", a.sets, kSetHelp)->allow_extra_args(false);
+  sweep->add_option("--out", a.out, "Output directory (default: <the scene's output.dir>/sweep)");
+  sweep->add_flag("--resume", a.resume, "Keep the finished rows of an interrupted sweep");
+  sweep->add_flag("--gradient", a.gradient, "Also compute dL/du per row (sweep.jsonl)");
+  sweep->add_option("--seed", a.sweep_seed, "Evaluation seed (default: the scene's optimizer.seed)");
+  sweep->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
+  for (CLI::App* sub : {optimize, sweep}) {
+    sub->add_option("--executor", a.executor, kExecutorHelp)->check(CLI::IsMember({"local", "ray"}));
+    sub->add_option("--address", a.address, "Ray cluster address (HOST:6379, auto); none: a local Ray instance");
+    sub->add_option("--workers", a.workers, "Evaluations at once (sweep threads, or CPUs of a local Ray instance)")
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--retries", a.retries, "ray: new attempts for a candidate whose worker died or timed out")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--timeout", a.timeout, "ray: seconds one evaluation may run")->check(CLI::PositiveNumber);
+  }
+  // --- end issue 10
 
   app.add_subcommand("info", "Version, backends, threads and the registered material models");
 
   if (argc >= 2 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "run" && cmd != "validate" && cmd != "gradcheck" && cmd != "optimize" && cmd != "info") {
-      std::cerr << "pliant: unknown command '" << cmd << "'; expected run, validate, gradcheck, optimize or info\n"
+    if (cmd != "run" && cmd != "validate" && cmd != "gradcheck" && cmd != "optimize" && cmd != "info" && cmd != "sweep") {
+      std::cerr << "pliant: unknown command '" << cmd << "'; expected run, validate, gradcheck, optimize, sweep or info\n"
                 << "Run with --help for more information.\n";
       result.exit_code = 2;
       return result;
@@ -126,6 +167,9 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   if (gradcheck->parsed()) a.command = CommandKind::Gradcheck;
   if (optimize->parsed()) a.command = CommandKind::Optimize;
   if (app.get_subcommand("info")->parsed()) a.command = CommandKind::Info;
+  if (sweep->parsed()) a.command = CommandKind::Sweep;  // issue 10
+  for (const char* o : {"--address", "--workers", "--retries", "--timeout"})
+    if ((optimize->parsed() && optimize->count(o)) || (sweep->parsed() && sweep->count(o))) a.executor_options_given = true;
   return result;
 }
 
@@ -139,11 +183,17 @@ inline void print_usage(std::ostream& os) {
      << "  pliant validate SCENE [--set key.path=value ...] [--verbose]\n"
      << "  pliant gradcheck SCENE [--steps N] [--seed N] [--threads N] [--set key.path=value ...]\n"
      << "  pliant optimize SCENE [--out DIR] [--resume] [--threads N] [--no-preview] [--set key.path=value ...]\n"
-     << "                   [--quiet]\n"
+     << "                   [--quiet] [--executor local|ray] [--address ADDR] [--workers N] [--retries N]\n"
+     << "                   [--timeout S]\n"
+     << "  pliant sweep SCENE --grid key.path=v1,v2,... [--grid ...] [--set ...] [--out DIR]\n"
+     << "                   [--executor local|ray] [--address ADDR] [--workers N] [--retries N] [--timeout S]\n"
+     << "                   [--gradient] [--seed N] [--resume] [--quiet]\n"
      << "  pliant info\n"
      << "  pliant --version | --help\n\n"
      << "--set: " << kSetHelp << "\n"
-     << "--preview: " << kPreviewHelp << "\n";
+     << "--preview: " << kPreviewHelp << "\n"
+     << "--grid: " << kGridHelp << "\n"
+     << "--executor: " << kExecutorHelp << "\n";
 }
 
 inline Parsed parse_args(int argc, char** argv, const std::string& version) {
@@ -172,7 +222,9 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
   else if (cmd == "gradcheck") a.command = CommandKind::Gradcheck;
   else if (cmd == "optimize") a.command = CommandKind::Optimize;
   else if (cmd == "info") a.command = CommandKind::Info;
-  else return misuse("unknown command '" + cmd + "'; expected run, validate, gradcheck, optimize or info");
+  else if (cmd == "sweep") a.command = CommandKind::Sweep;  // issue 10
+  else return misuse("unknown command '" + cmd + "'; expected run, validate, gradcheck, optimize, sweep or info");
+  const bool is_sweep = a.command == CommandKind::Sweep;
   const bool is_gradcheck = a.command == CommandKind::Gradcheck;
   const bool is_optimize = a.command == CommandKind::Optimize;
 
@@ -211,13 +263,41 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
       a.verbose = true;
     } else if (is_run && opt == "--preview") {
       a.preview = true;
-    } else if ((is_run || is_optimize) && (opt == "-q" || opt == "--quiet")) {
+    } else if ((is_run || is_optimize || is_sweep) && (opt == "-q" || opt == "--quiet")) {
       a.quiet = true;
-    } else if (is_optimize && opt == "--resume") {
+    } else if ((is_optimize || is_sweep) && opt == "--executor") {  // issue 10 options
+      if (!take_value() || (value != "local" && value != "ray")) return misuse("--executor needs one of local, ray");
+      a.executor = value;
+    } else if ((is_optimize || is_sweep) && opt == "--address") {
+      if (!take_value() || value.empty()) return misuse("--address needs a Ray cluster address");
+      a.address = value;
+      a.executor_options_given = true;
+    } else if ((is_optimize || is_sweep) && (opt == "--workers" || opt == "--retries")) {
+      int n = 0;
+      if (!take_value() || !to_int(value, n) || (opt == "--workers" && n < 1))
+        return misuse(opt + (opt == "--workers" ? " needs an integer >= 1" : " needs an integer >= 0"));
+      (opt == "--workers" ? a.workers : a.retries) = n;
+      a.executor_options_given = true;
+    } else if ((is_optimize || is_sweep) && opt == "--timeout") {
+      char* end = nullptr;
+      const double t = take_value() ? std::strtod(value.c_str(), &end) : 0;
+      if (value.empty() || end == nullptr || *end != '\0' || !(t > 0)) return misuse("--timeout needs seconds > 0");
+      a.timeout = t;
+      a.executor_options_given = true;
+    } else if (is_sweep && opt == "--grid") {
+      if (!take_value() || value.empty()) return misuse("--grid needs key.path=v1,v2,...");
+      a.grids.push_back(value);
+    } else if (is_sweep && opt == "--gradient") {
+      a.gradient = true;
+    } else if (is_sweep && opt == "--seed") {
+      int n = 0;
+      if (!take_value() || !to_int(value, n)) return misuse("--seed needs an integer >= 0");
+      a.sweep_seed = n;
+    } else if ((is_optimize || is_sweep) && opt == "--resume") {
       a.resume = true;
     } else if (is_optimize && opt == "--no-preview") {
       a.no_preview = true;
-    } else if ((is_run || is_optimize) && opt == "--out") {
+    } else if ((is_run || is_optimize || is_sweep) && opt == "--out") {
       if (!take_value() || value.empty()) return misuse("--out needs a directory");
       a.out = value;
     } else if (is_run && opt == "--frames") {
@@ -249,6 +329,7 @@ inline Parsed parse_args(int argc, char** argv, const std::string& version) {
     }
   }
   if (a.command != CommandKind::Info && a.scene.empty()) return misuse("'" + cmd + "' needs a scene file");
+  if (is_sweep && a.grids.empty()) return misuse("'sweep' needs at least one --grid key.path=v1,v2,...");
   if (a.quiet && a.verbose) return misuse("--quiet and --verbose exclude each other");
   return result;
 }
