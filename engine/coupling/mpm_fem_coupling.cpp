@@ -57,7 +57,11 @@ MpmFemCoupling<Real>::MpmFemCoupling(MpmWorld<Real, 3>& mpm, fem::FemWorld<Real>
       slots[std::size_t(c)] = int(std::lower_bound(vertices_.begin(), vertices_.end(), t[std::size_t(c)]) - vertices_.begin());
     triangle_slots_.push_back(slots);
   }
-  mpm_.set_grid_coupling(this);  // throws for a non-CPU backend
+  try {
+    mpm_.set_grid_coupling(this);  // throws for a non-CPU backend
+  } catch (const InputError& e) {
+    fail(e.what());
+  }
   clear_adjoint();
 }
 
@@ -68,10 +72,15 @@ MpmFemCoupling<Real>::~MpmFemCoupling() {
 
 template <class Real>
 void MpmFemCoupling<Real>::step(int substeps) {
+  step_with(substeps, [this] { fem_.step(); });
+}
+
+template <class Real>
+void MpmFemCoupling<Real>::step_with(int substeps, const std::function<void()>& fem_step) {
   for (int s = 0; s < substeps; ++s) {
     mpm_.step(1);  // runs apply() with the FEM state at the start of the substep
     fem_.set_external_forces(forces_);
-    fem_.step();
+    fem_step();
   }
 }
 

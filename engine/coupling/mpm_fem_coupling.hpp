@@ -24,6 +24,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ class MpmFemCoupling final : public GridCouplingHook<Real, 3> {
 
   /// Runs `substeps` coupled substeps (MPM substep with the hook, then FEM step).
   void step(int substeps = 1);
+  /// The same with the FEM step done by `fem_step` (a scene's FemSceneRun::step_once, which also releases drives).
+  void step_with(int substeps, const std::function<void()>& fem_step);
 
   /// Forces on the FEM vertices of the last apply [N], 3 per FEM world vertex.
   const std::vector<Real>& vertex_forces() const { return forces_; }

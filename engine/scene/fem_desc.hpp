@@ -49,6 +49,11 @@ struct FemBodyDesc {
   double drive_rate = 0;                                // angular velocity [rad/s]
   double drive_start = 0, drive_end = 1e300;            // [s]
   bool drive_release = false;                           // free the vertices after drive_end
+  // issue 6 (mpm_fem) begin: drive.then, a second translation phase after drive_end
+  bool drive_then = false;
+  std::array<double, 3> then_velocity{};  // [m/s]
+  double then_start = 0, then_end = 0;    // [s]
+  // issue 6 (mpm_fem) end
 };
 
 /// A static sphere the FEM vertices collide with (engine/fem/sdf_contact_term.hpp).
@@ -72,6 +77,12 @@ struct FemSceneDesc {
          ground_slip_speed = 1e-3;
   std::vector<FemBodyDesc> bodies;
   std::vector<FemSphereDesc> spheres;  // fem.colliders
+  // issue 6 (mpm_fem) begin: fem.coupling, two-way MPM <-> FEM contact of the tet bodies (engine/coupling/mpm_fem_coupling.hpp)
+  bool coupling = false;
+  double coupling_stiffness = 1e5, coupling_skin = -1, coupling_softness = -1, coupling_friction = 0.5,
+         coupling_slip_speed = 1e-2;  // [1/s^2], [m] (< 0: dx / 2), [m] (< 0: skin / 4), -, [m/s]
+  std::string coupling_where;  // "file:line:col: fem.coupling"
+  // issue 6 (mpm_fem) end
 };
 
 }  // namespace pl::scene

@@ -39,7 +39,8 @@ class FemParser {
   void parse(const YAML::Node& fem) {
     const std::string p = "fem";
     if (s_.simulation.dim != 3) r_.fail(fem, p, "FEM bodies need a 3D scene (simulation.dim: 3)");
-    r_.check_map(fem, p, {"integrator", "steps_per_frame", "newton", "damping", "ground", "colliders", "bodies"});
+    r_.check_map(fem, p, {"integrator", "steps_per_frame", "newton", "damping", "ground", "colliders", "bodies",
+                          "coupling"});  // issue 6 (mpm_fem)
     FemSceneDesc& d = s_.fem;
     d.enabled = true;
     if (const YAML::Node n = r_.find(fem, "integrator"); n.IsDefined())
@@ -68,6 +69,7 @@ class FemParser {
     }
     if (const YAML::Node g = r_.find(fem, "ground"); g.IsDefined()) parse_ground(g, p + ".ground");
     if (const YAML::Node c = r_.find(fem, "colliders"); c.IsDefined()) parse_colliders(c, p + ".colliders");
+    if (const YAML::Node c = r_.find(fem, "coupling"); c.IsDefined()) parse_coupling(fem, c, p + ".coupling");  // issue 6 (mpm_fem)
     const YAML::Node bodies = r_.require(fem, p, "bodies", "a mapping from FEM body names to {material, mesh | box | cylinder}");
     if (!bodies.IsMap() || bodies.size() == 0)
       r_.fail(bodies, p + ".bodies", "expected a mapping from FEM body names to {material, mesh | box | cylinder, ...}");
@@ -84,6 +86,31 @@ class FemParser {
   }
 
  private:
+  // issue 6 (mpm_fem) begin: fem.coupling {stiffness, skin, softness, friction, slip_speed}.  The
+  // worlds exchange forces every MPM substep, so the FEM steps with the
+  // substep (steps_per_frame = simulation.substeps_per_frame) and explicitly.
+  void parse_coupling(const YAML::Node& fem, const YAML::Node& c, const std::string& p) {
+    r_.check_map(c, p, {"stiffness", "skin", "softness", "friction", "slip_speed"});
+    FemSceneDesc& d = s_.fem;
+    d.coupling = true;
+    d.coupling_where = context(r_.locate(c, p), p);
+    d.coupling_stiffness = positive(c, p, "stiffness", d.coupling_stiffness, false, "a penalty stiffness k [1/s^2] > 0");
+    d.coupling_skin = positive(c, p, "skin", -1, false, "a skin thickness [m] > 0");
+    d.coupling_softness = positive(c, p, "softness", -1, false, "a softplus width [m] > 0");
+    d.coupling_friction = non_negative(c, p, "friction", d.coupling_friction, "a friction coefficient >= 0");
+    d.coupling_slip_speed = positive(c, p, "slip_speed", d.coupling_slip_speed, false, "a slip speed [m/s] > 0");
+    if (d.implicit)
+      r_.fail(r_.has(fem, "integrator") ? r_.find(fem, "integrator") : c, "fem.integrator",
+              "fem.coupling needs integrator: explicit (the coupling forces are explicit in each MPM substep)");
+    const int substeps = s_.simulation.substeps_per_frame;
+    if (r_.has(fem, "steps_per_frame") && d.steps_per_frame != substeps)
+      r_.fail(r_.find(fem, "steps_per_frame"), "fem.steps_per_frame",
+              "with fem.coupling the FEM steps once per MPM substep: leave it out or set it to simulation.substeps_per_frame (" +
+                  std::to_string(substeps) + ")");
+    d.steps_per_frame = substeps;
+  }
+  // issue 6 (mpm_fem) end
+
   double non_negative(const YAML::Node& map, const std::string& path, const std::string& key, double fallback,
                       const std::string& what) {
     const YAML::Node n = r_.find(map, key);
@@ -218,7 +245,7 @@ class FemParser {
 
   void parse_drive(const YAML::Node& d, const std::string& p, FemBodyDesc& b) {
     if (!d.IsMap()) r_.fail(d, p, "expected {region: {lower, upper}, velocity, rotation, start, end, release}");
-    r_.check_map(d, p, {"region", "velocity", "rotation", "start", "end", "release"});
+    r_.check_map(d, p, {"region", "velocity", "rotation", "start", "end", "release", "then"});  // issue 6 (mpm_fem): then
     b.drive = true;
     const YAML::Node reg = r_.require(d, p, "region", "the box {lower, upper} selecting the driven vertices");
     if (!reg.IsMap()) r_.fail(reg, p + ".region", "expected {lower, upper}");
@@ -253,7 +280,26 @@ class FemParser {
       b.drive_release = r == "true";
       if (b.drive_release && !r_.has(d, "end")) r_.fail(v, p + ".release", "release: true needs an end time");
     }
+    if (const YAML::Node t = r_.find(d, "then"); t.IsDefined()) parse_drive_then(d, t, p + ".then", b);  // issue 6 (mpm_fem)
   }
+
+  // issue 6 (mpm_fem) begin: a second translation phase of a drive (a gripper closes, then lifts):
+  // then: {velocity: [m/s], start: [s] >= the drive's end, end: [s]}
+  void parse_drive_then(const YAML::Node& d, const YAML::Node& t, const std::string& p, FemBodyDesc& b) {
+    if (!t.IsMap()) r_.fail(t, p, "expected {velocity, start, end}");
+    r_.check_map(t, p, {"velocity", "start", "end"});
+    if (!r_.has(d, "end")) r_.fail(t, p, "a second phase needs the drive's end time");
+    if (b.drive_release) r_.fail(t, p, "a released drive (release: true) has no second phase");
+    b.drive_then = true;
+    b.then_velocity = r_.vector(r_.require(t, p, "velocity", "a velocity [m/s]"), p + ".velocity", 3, "m/s");
+    const YAML::Node s = r_.require(t, p, "start", "a time [s] >= the drive's end");
+    b.then_start = r_.number(s, p + ".start", "a time [s] >= the drive's end");
+    if (!(b.then_start >= b.drive_end)) r_.fail(s, p + ".start", "expected a time [s] >= the drive's end");
+    const YAML::Node e = r_.require(t, p, "end", "a time [s] after then.start");
+    b.then_end = r_.number(e, p + ".end", "a time [s] after then.start");
+    if (!(b.then_end > b.then_start)) r_.fail(e, p + ".end", "expected a time [s] after then.start");
+  }
+  // issue 6 (mpm_fem) end
 
   // translation, velocity, pin, move, drive (shared by tets and shells).
   void parse_placement(const YAML::Node& n, const std::string& p, FemBodyDesc& b,
@@ -505,6 +551,10 @@ std::array<double, 3> FemSceneRun<Real>::drive_target(const DriveGroup& g, const
   std::array<double, 3> y;
   for (std::size_t a = 0; a < 3; ++a)
     y[a] = b.drive_point[a] + r[a] * c + kxr[a] * s + k[a] * kr * (1 - c) + b.drive_velocity[a] * tau;
+  if (b.drive_then) {  // issue 6 (mpm_fem): second translation phase
+    const double tau2 = std::min(std::max(t - b.then_start, 0.0), b.then_end - b.then_start);
+    for (std::size_t a = 0; a < 3; ++a) y[a] += b.then_velocity[a] * tau2;
+  }
   return y;
 }
 
@@ -537,17 +587,37 @@ void FemSceneRun<Real>::prescribe_from(int step) {
 
 template <class Real>
 void FemSceneRun<Real>::step_frame() {
-  for (int i = 0; i < scene_.fem.steps_per_frame; ++i) {
-    bool changed = false;
-    for (DriveGroup& g : groups_)
-      if (!g.released && g.release_step >= 0 && world_->step_count() >= g.release_step) {
-        g.released = true;
-        changed = true;
-      }
-    if (changed) prescribe_from(world_->step_count());
-    world_->step();
-  }
+  for (int i = 0; i < scene_.fem.steps_per_frame; ++i) step_once();  // issue 6 (mpm_fem): one step factored out
 }
+
+// issue 6 (mpm_fem) begin
+template <class Real>
+void FemSceneRun<Real>::step_once() {
+  bool changed = false;
+  for (DriveGroup& g : groups_)
+    if (!g.released && g.release_step >= 0 && world_->step_count() >= g.release_step) {
+      g.released = true;
+      changed = true;
+    }
+  if (changed) prescribe_from(world_->step_count());
+  world_->step();
+}
+
+template <class Real>
+std::vector<std::array<int, 3>> FemSceneRun<Real>::tet_surface_triangles() const {
+  std::vector<std::array<int, 3>> out;
+  for (std::size_t b = 0; b < surfaces_.size(); ++b) {
+    if (scene_.fem.bodies[b].shell) continue;
+    const fem::TetSurface& s = surfaces_[b];
+    for (const auto& t : s.mesh.triangles) {
+      std::array<int, 3> tri;
+      for (std::size_t c = 0; c < 3; ++c) tri[c] = first_vertex_[b] + s.vertex[std::size_t(t[c])];
+      out.push_back(tri);
+    }
+  }
+  return out;
+}
+// issue 6 (mpm_fem) end
 
 template <class Real>
 std::string FemSceneRun<Real>::write_frame(const std::string& dir, int frame) {

@@ -64,6 +64,13 @@ class FemSceneRun {
   const fem::FemWorld<Real>& world() const { return *world_; }
   /// Each body's surface at the current positions, what write_frame writes (for previews).
   std::vector<TriangleMesh> surface_meshes();
+  // issue 6 (mpm_fem) begin: the MPM <-> FEM coupling steps the FEM world once per MPM substep
+  /// One FEM step (drive releases included); step_frame is steps_per_frame of these.
+  void step_once();
+  /// The tet bodies' outward boundary triangles in FEM world vertex ids (shells are not coupled).
+  std::vector<std::array<int, 3>> tet_surface_triangles() const;
+  fem::FemWorld<Real>& coupled_world() { return *world_; }
+  // issue 6 (mpm_fem) end
   // issue 7 (opt_fold): `pliant optimize` steps the world itself (engine/optim/evaluate_fem.cpp)
   fem::FemWorld<Real>& mutable_world() { return *world_; }
   /// The world indices of the vertices fem.bodies[body]'s drive moves (empty without a drive).

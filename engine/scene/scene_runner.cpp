@@ -18,6 +18,7 @@
 #include "engine/render/png_writer.hpp"
 #include "engine/scene/build_world.hpp"
 #include "engine/scene/fem_loader.hpp"  // issue 5: FEM bodies
+#include "engine/coupling/mpm_fem_scene.hpp"  // issue 6 (mpm_fem): two-way MPM <-> FEM contact
 #include "engine/scene/frame_output.hpp"
 #include "engine/scene/preview_renderer.hpp"
 #include "engine/scene/trajectory_recorder.hpp"
@@ -143,6 +144,15 @@ struct RunRecord {
   }
 };
 
+// issue 6 (mpm_fem) begin: fem.coupling turns on two-way contact between the tet bodies and the material.
+template <class Real, int D>
+std::unique_ptr<MpmFemCoupling<Real>> scene_coupling(const SceneDesc& scene, MpmWorld<Real, D>& world,
+                                                     FemSceneRun<Real>* fem) {
+  if constexpr (D == 3) return make_scene_coupling<Real>(scene, world, fem);
+  return nullptr;
+}
+// issue 6 (mpm_fem) end
+
 template <class Real, int D>
 RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   const auto start = Clock::now();
@@ -153,6 +163,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   const StabilityReport stability = check_stability(scene, *world);
   std::unique_ptr<FemSceneRun<Real>> fem;  // issue 5: FEM bodies (3D scenes only; the loader checks)
   if constexpr (D == 3) fem = make_fem_scene_run<Real>(scene);
+  const auto coupling = scene_coupling<Real, D>(scene, *world, fem.get());  // issue 6 (mpm_fem)
 
   RunResult result;
   result.out_dir = options.out_dir.empty() ? scene.output.dir : options.out_dir;
@@ -223,8 +234,12 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
     write_outputs(0);
     for (int frame = 1; frame <= sim.frames; ++frame) {
       const auto t0 = Clock::now();
-      if (mpm_active) world->step(sim.substeps_per_frame);  // issue 5: mpm_active
-      if (fem) fem->step_frame();  // issue 5: FEM bodies advance the same frame duration
+      if (coupling) {  // issue 6 (mpm_fem): the worlds exchange forces every substep
+        coupling->step_with(sim.substeps_per_frame, [&] { fem->step_once(); });
+      } else {
+        if (mpm_active) world->step(sim.substeps_per_frame);  // issue 5: mpm_active
+        if (fem) fem->step_frame();  // issue 5: FEM bodies advance the same frame duration
+      }
       const double step_s = seconds_since(t0);
       record.frames_simulated = frame;
       FrameProgress p;
@@ -272,7 +287,10 @@ SceneSummary check_scene(const SceneDesc& scene) {
     constexpr int D = decltype(dim)::value;
     auto world = build_world<Real, D>(scene);
     const StabilityReport r = check_stability(scene, *world);
-    if constexpr (D == 3) make_fem_scene_run<Real>(scene);  // issue 5: builds (validates) the FEM bodies
+    if constexpr (D == 3) {
+      auto fem = make_fem_scene_run<Real>(scene);  // issue 5: builds (validates) the FEM bodies
+      scene_coupling<Real, D>(scene, *world, fem.get());  // issue 6 (mpm_fem): and their coupling
+    }
     return summarize(scene, *world, r);
   });
 }
