@@ -256,15 +256,6 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
     }
     if (gradient) state_grad[n] = std::move(g);
   }
-  std::vector<double> dL_dp(p.size(), 0.0);
-  for (const auto& t : terms) {
-    const double w = t->desc().weight;
-    std::vector<double> gp(p.size(), 0.0);
-    const double v = t->control_value(p, gradient ? gp.data() : nullptr);
-    e.loss += w * v;
-    term_loss[t->desc().name] += w * v;
-    for (std::size_t i = 0; i < p.size(); ++i) dL_dp[i] += w * gp[i];
-  }
   for (const auto& [k, v] : term_loss) e.metrics["loss." + k] = v;
   for (const auto& [k, v] : term_metric) e.metrics[k] = v;
   if (!std::isfinite(e.loss)) return failed("the loss is not finite");
@@ -301,6 +292,7 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
   }
 
   // dL/d(prescription table), then the controls.
+  std::vector<double> dL_dp(p.size(), 0.0);
   std::vector<std::vector<double>> dtable(std::size_t(steps), std::vector<double>(3 * pv.size(), 0.0));
   for (std::size_t i = 0; i < phases.size(); ++i) {
     const Phase& ph = phases[i];
@@ -368,10 +360,10 @@ void check_fem_problem(const scene::SceneDesc& scene, const std::vector<std::uni
     if (is_fem_kind(c.kind) != fem) throw InputError(c.loc + ": controls." + c.name + ".kind: '" + c.kind + "'" + why);
   for (const auto& t : terms) {
     const auto& d = t->desc();
-    const bool fem_term = dynamic_cast<const FemObjectiveTerm*>(t.get()) != nullptr;
-    if (fem_term != fem && !(fem && t->frames().empty()))  // control-only terms fit both
+    if ((dynamic_cast<const FemObjectiveTerm*>(t.get()) != nullptr) != fem)
       throw InputError(d.loc + ": objective." + d.name + ".type: '" + d.type + "'" +
-                       (fem ? " reads particles, and this scene has only FEM bodies; use fem_vertices or fem_crease"
+                       (fem ? " is not a term on FEM bodies, and this scene has only FEM bodies; use fem_vertices or "
+                              "fem_crease"
                             : why));
   }
 }

@@ -4,8 +4,8 @@
 //
 // Controls: fem_drive (waypoints of a drive group's rigid motion,
 // fem_drive_motion.hpp) and fem_material (a parameter of a body's energy
-// terms).  Terms: fem_vertices, fem_crease (fem_objective_terms.hpp), and the
-// control-only terms.
+// terms).  Terms: fem_vertices, fem_crease (fem_objective_terms.hpp); the
+// control-only terms (smoothness) need MPM controls, so none here yet.
 //
 // Why not FemRollout: a drive with `release: true` frees its vertices
 // mid-rollout, which changes the world's prescription (FemRollout keeps one
