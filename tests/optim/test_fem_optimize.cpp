@@ -3,8 +3,9 @@
 //    has a continuous slope;
 //  - dL/du of evaluate() for fem_drive (angles and translations, across a
 //    release) and fem_material (E, bending stiffness in log space, yield
-//    angle) with fem_vertices (a position and a .npy target) and fem_crease
-//    terms, against central finite differences of evaluate() itself, in double;
+//    angle, nu) with fem_vertices (a position and a .npy target) and fem_crease
+//    terms on a shell, and for a tet body (E, nu, a translated drive), against
+//    central finite differences of evaluate() itself, in double;
 //  - the replay scene (best_scene.yaml) of FEM controls reproduces their loss;
 //  - bad FEM controls and terms are InputErrors naming the key.
 #include <gtest/gtest.h>
@@ -75,6 +76,7 @@ controls:
   stretch: {kind: fem_material, body: card, parameter: youngs_modulus, init: 1.2e7, lower: 5.0e6, upper: 5.0e7, log: true}
   bend: {kind: fem_material, body: card, parameter: bending_stiffness, init: 1.5e-4, lower: 5.0e-5, upper: 5.0e-4, log: true}
   yield: {kind: fem_material, body: card, parameter: yield_angle, init: 0.12, lower: 0.05, upper: 0.5}
+  poisson: {kind: fem_material, body: card, parameter: poisson_ratio, init: 0.3, lower: 0.1, upper: 0.45}
 objective:
   corner: {type: fem_vertices, body: card, region: {lower: [0.129, -1, 0.089], upper: [0.131, 1, 0.091]},
            target: [0.08, 0.1, 0.09], frames: [3, last], weight: 100}
@@ -105,7 +107,7 @@ TEST(FemOptimize, GradientMatchesFiniteDifferencesForDriveAndMaterialControls) {
   const int before = cpu_threads();
   set_cpu_threads(1);
   const Problem problem(scene);
-  ASSERT_EQ(problem.dimension(), 8 + 3);
+  ASSERT_EQ(problem.dimension(), 8 + 4);
   std::vector<double> u = problem.layout().initial_unit();
   const Evaluation e = problem.evaluate(u, 0, true);
   ASSERT_TRUE(e.ok) << e.error;
@@ -119,6 +121,54 @@ TEST(FemOptimize, GradientMatchesFiniteDifferencesForDriveAndMaterialControls) {
     const Evaluation eu = problem.evaluate(up, 0, false), ed = problem.evaluate(down, 0, false);
     ASSERT_TRUE(eu.ok && ed.ok) << eu.error << ed.error;
     const double fd = (eu.loss - ed.loss) / (2 * h);
+    EXPECT_NEAR(e.gradient[i], fd, 2e-5 * std::max(1e-2, std::fabs(fd)))
+        << problem.layout().entry_name(int(i)) << ": adjoint " << e.gradient[i] << ", FD " << fd;
+    EXPECT_NE(fd, 0.0) << problem.layout().entry_name(int(i)) << " does not affect the loss: the check is empty";
+  }
+  set_cpu_threads(before);
+}
+
+// A tet block (stable Neo-Hookean) whose top is carried sideways by a drive
+// with a translation waypoint: the same evaluation path with tet parameters.
+TEST(FemOptimize, GradientMatchesFiniteDifferencesForATetBody) {
+  const auto scene = scene::parse_scene(R"(version: 1
+simulation: {dim: 3, precision: double, dt: 1.0e-3, substeps_per_frame: 10, frames: 4, dx: 0.02, domain: {size: 0.3}, gravity: [0, -9.81, 0]}
+materials:
+  rubber: {model: stable_neo_hookean, density: 1100, E: 2.0e4, nu: 0.4}
+fem:
+  integrator: implicit
+  steps_per_frame: 2
+  newton: {max_iterations: 100, tolerance: 1.0e-13}
+  bodies:
+    block:
+      material: rubber
+      box: {lower: [0.1, 0.0, 0.1], upper: [0.14, 0.04, 0.12], cells: [2, 2, 1]}
+      pin: {axis: 1, below: 0.0001}
+      drive: {region: {lower: [-1, 0.0399, -1], upper: [1, 1, 1]}, start: 0, end: 0.04}
+controls:
+  carry: {kind: fem_drive, body: block, waypoints: 1, init: [0, 0.004, -0.002, 0.001], lower: [-0.1, -0.01, -0.01, -0.01],
+          upper: [0.1, 0.01, 0.01, 0.01]}
+  stiffness: {kind: fem_material, body: block, parameter: E, init: 3.0e4, lower: 1.0e4, upper: 1.0e5, log: true}
+  poisson: {kind: fem_material, body: block, parameter: nu, init: 0.35, lower: 0.2, upper: 0.45}
+objective:
+  middle: {type: fem_vertices, body: block, region: {lower: [-1, 0.019, -1], upper: [1, 0.021, 1]},
+           target: [0.125, 0.025, 0.11], frames: [2, last], weight: 100}
+optimizer: {method: adam, iterations: 3}
+output: {dir: out/test_fem_tet}
+)",
+                                        "fem_tet_test.yaml");
+  const int before = cpu_threads();
+  set_cpu_threads(1);
+  const Problem problem(scene);
+  ASSERT_EQ(problem.dimension(), 4 + 2);
+  const std::vector<double> u = problem.layout().initial_unit();
+  const Evaluation e = problem.evaluate(u, 0, true);
+  ASSERT_TRUE(e.ok) << e.error;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    const double h = 1e-5;
+    auto up = u, down = u;
+    up[i] += h, down[i] -= h;
+    const double fd = (problem.evaluate(up, 0, false).loss - problem.evaluate(down, 0, false).loss) / (2 * h);
     EXPECT_NEAR(e.gradient[i], fd, 2e-5 * std::max(1e-2, std::fabs(fd)))
         << problem.layout().entry_name(int(i)) << ": adjoint " << e.gradient[i] << ", FD " << fd;
     EXPECT_NE(fd, 0.0) << problem.layout().entry_name(int(i)) << " does not affect the loss: the check is empty";
