@@ -156,6 +156,7 @@ void MpmFemCoupling<Real>::apply(const GridView<Real, 3>& grid, Real dt) {
 template <class Real>
 void MpmFemCoupling<Real>::adjoint(const GridView<Real, 3>& grid, const GridAdjointView<Real, 3>& adj_grid, Real dt) {
   (void)grid;
+  if (before_adjoint) before_adjoint();
   const std::size_t ndof = std::size_t(3 * fem_.num_vertices());
   if (adj_positions.size() != ndof) clear_adjoint();
   std::vector<Real> adj_n(3 * vertices_.size(), Real(0));

@@ -77,6 +77,10 @@ class MpmFemCoupling final : public GridCouplingHook<Real, 3> {
   /// dL/d(vertex forces of the substep being reversed), 3 per FEM vertex, read
   /// by the next adjoint(): set it from FemWorld::external_force_adjoint().
   void set_force_adjoint(const std::vector<Real>& adj_force) { adj_force_ = adj_force; }
+  /// Run at the start of adjoint(), after the recomputed apply() has set
+  /// vertex_forces() of the substep: the coupled rollout's FEM adjoint step
+  /// goes here (it needs those forces and yields dL/dF for set_force_adjoint).
+  std::function<void()> before_adjoint;
   /// Gradients ACCUMULATED by adjoint() since the last clear: dL/d(FEM x_n, v_n)
   /// through the coupling (3 per FEM vertex), dL/dk, dL/dmu.
   std::vector<Real> adj_positions, adj_velocities;

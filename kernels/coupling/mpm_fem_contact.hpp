@@ -11,7 +11,11 @@
 //   r    = x_n - x_i,   w = N(r / dx)   (quadratic B-spline, course notes eq. 123)
 //   d    = skin - r . n^_i                        (depth of the node in the vertex's skin)
 //   phi  = softplus_s(d) = s log(1 + exp(d / s))  (smooth ramp: gradients survive when contact breaks)
-//   a_N  = k w phi A_i / dx^2                      (normal acceleration [m/s^2]; k [1/s^2])
+//   chi  = 1 - smoothstep((b - dx/2) / (dx/2)),  b = -r . n^_i  (the node's distance behind the
+//          vertex's tangent plane): 1 up to half a cell behind, 0 from one cell behind, C1.
+//          Without it the back face of a thin body (< 3 cells) would pull material that
+//          touches its front face in through the body.
+//   a_N  = k w chi phi A_i / dx^2                  (normal acceleration [m/s^2]; k [1/s^2])
 //   u_T  = (v_n - v_i) - ((v_n - v_i) . n^_i) n^_i (relative tangential velocity)
 //   c    = mu a_N / sqrt(|u_T|^2 + eps^2)          (regularized Coulomb: |friction| <= mu a_N)
 //   sigma = c dt / (1 + c dt)                      (a smooth cap < 1: friction never reverses u_T)
@@ -83,6 +87,16 @@ PL_HD PL_INLINE T contact_bspline(const T& u) {
   return T(0);
 }
 
+/// chi of the header on b = distance behind the vertex plane in cells:
+/// 1 for b <= 1/2, 0 for b >= 1, the cubic smoothstep between (C1).
+template <class T>
+PL_HD PL_INLINE T contact_back_window(const T& b) {
+  if (b <= T(0.5)) return T(1);
+  if (b >= T(1)) return T(0);
+  const T t = (b - T(0.5)) * T(2);
+  return T(1) - t * t * (T(3) - T(2) * t);
+}
+
 /// Inputs of one (vertex, node) pair, in the scalar type T (Real or Dual).
 template <class T>
 struct ContactPairInput {
@@ -128,7 +142,9 @@ PL_HD PL_INLINE void pair_momentum(const ContactPairInput<T>& in, const Real (&n
   for (int a = 0; a < 3; ++a) nh[a] = in.n[a] / area;
   const T d = T(prm.skin) - (r[0] * nh[0] + r[1] * nh[1] + r[2] * nh[2]);
   const T phi = contact_softplus(d, T(prm.softness));
-  const T a_n = in.k * w * phi * area * T(inv_dx * inv_dx);
+  const T chi = contact_back_window((T(prm.skin) - d) * T(-inv_dx));  // -(r . n^) in cells
+  if (!(value_of(chi) > Real(0))) return;
+  const T a_n = in.k * w * chi * phi * area * T(inv_dx * inv_dx);
   T u[3];
   for (int a = 0; a < 3; ++a) u[a] = in.p[a] / in.m - in.v[a];
   const T un = u[0] * nh[0] + u[1] * nh[1] + u[2] * nh[2];

@@ -17,22 +17,15 @@ namespace {
 
 using test::CoupledTestWorld;
 
-TEST(CouplingMpmFem, PairAdjointMatchesFiniteDifferences) {
-  // A node in the skin of a vertex, sliding: every term (normal ramp,
-  // friction, B-spline weight, normal direction) is active.
-  MpmFemContactParams<double> prm{2e4, 0.01, 0.003, 0.4, 0.05};
-  const double dx = 0.02, dt = 1e-3, node_x[3] = {0.10, 0.20, 0.30};
-  ContactPairInput<double> in{};
-  const double p[3] = {0.003, -0.001, 0.0005}, x[3] = {0.093, 0.212, 0.296}, v[3] = {0.2, 0.1, -0.3},
-               n[3] = {2e-4, -3e-4, 1e-4};
-  for (int a = 0; a < 3; ++a) in.p[a] = p[a], in.x[a] = x[a], in.v[a] = v[a], in.n[a] = n[a];
-  in.m = 0.01, in.k = prm.stiffness, in.mu = prm.friction;
-  const double g[3] = {0.7, -1.3, 0.4};
+/// Checks pair_momentum_vjp against central differences for one pair.
+void check_pair_adjoint(const ContactPairInput<double>& in, const double (&node_x)[3], const char* what) {
+  const MpmFemContactParams<double> prm{in.k, 0.01, 0.003, in.mu, 0.05};
+  const double dx = 0.02, dt = 1e-3, g[3] = {0.7, -1.3, 0.4};
   ContactPairInput<double> adj{};
   pair_momentum_vjp(in, node_x, prm, dt, 1 / dx, g, adj);
   double dp0[3];
   pair_momentum(in, node_x, prm, dt, 1 / dx, dp0);
-  ASSERT_GT(std::fabs(dp0[0]) + std::fabs(dp0[1]) + std::fabs(dp0[2]), 0.0);
+  ASSERT_GT(std::fabs(dp0[0]) + std::fabs(dp0[1]) + std::fabs(dp0[2]), 0.0) << what;
   for (int i = 0; i < kContactPairInputs; ++i) {
     const double h = 1e-6 * std::max(std::fabs(contact_input(in, i)), 1e-3);
     ContactPairInput<double> a = in, b = in;
@@ -43,8 +36,25 @@ TEST(CouplingMpmFem, PairAdjointMatchesFiniteDifferences) {
     pair_momentum(b, node_x, prm, dt, 1 / dx, db);
     double fd = 0;
     for (int c = 0; c < 3; ++c) fd += g[c] * (da[c] - db[c]) / (2 * h);
-    EXPECT_NEAR(contact_input(adj, i), fd, 1e-6 * std::max(1.0, std::fabs(fd))) << "input " << i;
+    EXPECT_NEAR(contact_input(adj, i), fd, 1e-6 * std::max(1.0, std::fabs(fd))) << what << ", input " << i;
   }
+}
+
+TEST(CouplingMpmFem, PairAdjointMatchesFiniteDifferences) {
+  // A node in the skin of a vertex, sliding: every term (normal ramp,
+  // friction, B-spline weight, normal direction) is active.
+  ContactPairInput<double> in{};
+  const double p[3] = {0.003, -0.001, 0.0005}, x[3] = {0.093, 0.212, 0.296}, v[3] = {0.2, 0.1, -0.3},
+               n[3] = {2e-4, -3e-4, 1e-4};
+  for (int a = 0; a < 3; ++a) in.p[a] = p[a], in.x[a] = x[a], in.v[a] = v[a], in.n[a] = n[a];
+  in.m = 0.01, in.k = 2e4, in.mu = 0.4;
+  const double in_front[3] = {0.10, 0.20, 0.30};
+  check_pair_adjoint(in, in_front, "node in the skin");
+  // A node 0.75 cells behind the vertex plane: inside the back window's ramp.
+  const double len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+  double behind[3];
+  for (int a = 0; a < 3; ++a) behind[a] = x[a] - 0.015 * n[a] / len + (a == 2 ? 0.004 : 0.0);
+  check_pair_adjoint(in, behind, "node behind the plane");
 }
 
 TEST(CouplingMpmFem, TriangleNormalAdjointMatchesFiniteDifferences) {
