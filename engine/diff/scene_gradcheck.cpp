@@ -322,6 +322,11 @@ GradcheckReport gradcheck_scene(const scene::SceneDesc& scene, const GradcheckOp
   if (scene.bodies.empty())
     throw InputError(scene.path + ": gradcheck checks MPM gradients and this scene has no MPM bodies "
                      "(FEM-only scenes are not supported by `pliant gradcheck` yet)");
+  // issue 6 (mpm_fem) begin: the MPM rollout alone would ignore the FEM bodies' forces
+  if (scene.fem.coupling)
+    throw InputError(scene.path + ": gradcheck checks the MPM rollout alone and this scene couples MPM and FEM "
+                     "(fem.coupling); coupled gradients are checked by tests/coupling/test_mpm_fem_gradcheck.cpp");
+  // issue 6 (mpm_fem) end
   return scene.simulation.dim == 2 ? run_gradcheck<2>(scene, options) : run_gradcheck<3>(scene, options);
 }
 

@@ -25,6 +25,11 @@ Problem::Problem(const scene::SceneDesc& scene) : scene_(scene), layout_(scene.o
                                   "sections controls, objective and optimizer (docs/scene_format.md, Optimization)");
   for (const auto& t : o.objective) terms_.push_back(make_term(t, scene, layout_));
   check_fem_problem(scene_, terms_);  // issue 7 (opt_fold): FEM kinds only on FEM-only scenes, and vice versa
+  // issue 6 (mpm_fem) begin: the optimizer's MPM rollout would ignore the FEM bodies' forces
+  if (scene.fem.coupling)
+    throw InputError(scene.fem.coupling_where + ": `pliant optimize` does not run coupled MPM + FEM scenes yet "
+                     "(engine/diff/coupled_rollout.hpp differentiates them from C++)");
+  // issue 6 (mpm_fem) end
 }
 
 Problem::~Problem() = default;

@@ -156,28 +156,23 @@ TEST(CouplingMpmFem, BadInputGetsAClearError) {
   s = {};
   s.skin = std::nan("");
   expect_error(s, "skin");
-  // A different FEM step than the MPM substep.
+  // An FEM world that differs from the test's in one setting.
+  const auto expect_world_error = [&](fem::FemSettings fs, const std::string& text) {
+    fem::FemWorld<double> other(fs);
+    other.add_tet_body("pad", fem::make_box_mesh({0, 0, 0}, {0.1, 0.1, 0.1}, {1, 1, 1}), w.rubber);
+    try {
+      MpmFemCoupling<double> c(w.mpm, other, {{0, 1, 2}}, {}, "scene.yaml: fem.coupling");
+      ADD_FAILURE() << "no error mentioning " << text;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+  };
   fem::FemSettings fs = w.fem.settings();
   fs.dt *= 2;
-  fem::FemWorld<double> other(fs);
-  other.add_tet_body("pad", fem::make_box_mesh({0, 0, 0}, {0.1, 0.1, 0.1}, {1, 1, 1}), w.rubber);
-  try {
-    MpmFemCoupling<double> c(w.mpm, other, {{0, 1, 2}}, {}, "scene.yaml: fem.coupling");
-    ADD_FAILURE() << "no error for a dt mismatch";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("MPM substep"), std::string::npos) << e.what();
-  }
-  // The implicit integrator.
+  expect_world_error(fs, "MPM substep");  // a different FEM step than the MPM substep
   fs = w.fem.settings();
   fs.integrator = fem::FemIntegrator::kImplicitEuler;
-  fem::FemWorld<double> implicit(fs);
-  implicit.add_tet_body("pad", fem::make_box_mesh({0, 0, 0}, {0.1, 0.1, 0.1}, {1, 1, 1}), w.rubber);
-  try {
-    MpmFemCoupling<double> c(w.mpm, implicit, {{0, 1, 2}}, {}, "scene.yaml: fem.coupling");
-    ADD_FAILURE() << "no error for the implicit integrator";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("explicit"), std::string::npos) << e.what();
-  }
+  expect_world_error(fs, "explicit");
 }
 
 }  // namespace

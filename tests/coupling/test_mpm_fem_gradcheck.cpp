@@ -152,30 +152,22 @@ TEST(CouplingMpmFemGradcheck, CoupledRolloutMatchesFiniteDifferences) {
   std::uniform_real_distribution<double> u(-1, 1);
   const auto central = [](const std::function<double(double)>& f, double h) { return (f(h) - f(-h)) / (2 * h); };
 
-  {  // FEM initial velocity, a random direction
+  // A random direction in the FEM initial velocities or positions (`field` of Perturbation).
+  const auto fem_direction = [&](const std::vector<double>& adjoint, std::vector<double> Perturbation::*field, double h,
+                                 const char* what) {
     std::vector<double> dir(ndof);
     double analytic = 0;
-    for (std::size_t k = 0; k < ndof; ++k) dir[k] = u(rng), analytic += dir[k] * g.fem_v0[k];
-    const double fd = central([&](double h) {
+    for (std::size_t k = 0; k < ndof; ++k) dir[k] = u(rng), analytic += dir[k] * adjoint[k];
+    const double fd = central([&](double eps) {
       Perturbation p;
-      p.fem_v = dir;
-      for (double& x : p.fem_v) x *= h;
+      p.*field = dir;
+      for (double& x : p.*field) x *= eps;
       return rollout_loss(p);
-    }, 1e-5);
-    expect_close(analytic, fd, "FEM initial velocity");
-  }
-  {  // FEM initial positions of the free vertices, a random direction
-    std::vector<double> dir(ndof);
-    double analytic = 0;
-    for (std::size_t k = 0; k < ndof; ++k) dir[k] = u(rng), analytic += dir[k] * g.fem_x0[k];
-    const double fd = central([&](double h) {
-      Perturbation p;
-      p.fem_x = dir;
-      for (double& x : p.fem_x) x *= h;
-      return rollout_loss(p);
-    }, 1e-7);
-    expect_close(analytic, fd, "FEM initial positions");
-  }
+    }, h);
+    expect_close(analytic, fd, what);
+  };
+  fem_direction(g.fem_v0, &Perturbation::fem_v, 1e-5, "FEM initial velocity");
+  fem_direction(g.fem_x0, &Perturbation::fem_x, 1e-7, "FEM initial positions");
   {  // one prescribed-trajectory entry (step 3, first back vertex, x)
     const double analytic = g.fem_parameters.prescribed[3][0];
     const double fd = central([&](double h) {
@@ -197,22 +189,17 @@ TEST(CouplingMpmFemGradcheck, CoupledRolloutMatchesFiniteDifferences) {
     }, 1e-5);
     expect_close(analytic, fd, "MPM initial velocity");
   }
-  {
-    const double fd = central([&](double h) {
+  // The coupling's parameters (added to k = 2e4 and mu = 0.4).
+  const auto parameter = [&](double analytic, double Perturbation::*field, double h, const char* what) {
+    const double fd = central([&](double eps) {
       Perturbation p;
-      p.stiffness = h;
+      p.*field = eps;
       return rollout_loss(p);
-    }, 1e-1);
-    expect_close(g.stiffness, fd, "coupling stiffness");
-  }
-  {
-    const double fd = central([&](double h) {
-      Perturbation p;
-      p.friction = h;
-      return rollout_loss(p);
-    }, 1e-5);
-    expect_close(g.friction, fd, "coupling friction");
-  }
+    }, h);
+    expect_close(analytic, fd, what);
+  };
+  parameter(g.stiffness, &Perturbation::stiffness, 1e-1, "coupling stiffness");
+  parameter(g.friction, &Perturbation::friction, 1e-5, "coupling friction");
 }
 
 }  // namespace

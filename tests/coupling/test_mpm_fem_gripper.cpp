@@ -12,6 +12,7 @@
 #include "engine/core/error.hpp"
 #include "engine/coupling/mesh_sdf.hpp"
 #include "engine/coupling/mpm_fem_scene.hpp"
+#include "engine/diff/scene_gradcheck.hpp"
 #include "engine/geometry/winding_number.hpp"
 #include "engine/scene/build_world.hpp"
 #include "engine/scene/scene_loader.hpp"
@@ -101,6 +102,19 @@ TEST(CouplingMpmFemGripper, CouplingInputErrorsNameTheKey) {
   expect_error({"fem.integrator=implicit"}, "fem.integrator");
   expect_error({"fem.steps_per_frame=10"}, "fem.steps_per_frame");
   expect_error({"simulation.dt=2.0e-3"}, "fem.coupling", true);  // above the pads' explicit stability limit
+}
+
+TEST(CouplingMpmFemGripper, SceneGradcheckRefusesCoupledScenes) {
+  // Its MPM-only rollout would leave out the pads' forces and "pass" with wrong gradients.
+  const sc::SceneDesc scene = sc::load_scene(kScene);
+  GradcheckOptions options;
+  options.steps = 2;
+  try {
+    gradcheck_scene(scene, options);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("fem.coupling"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
