@@ -427,6 +427,7 @@ class OptimizationParser {
     name = r_.string(n, path + ".body", "the name of a body under fem.bodies");
     std::vector<std::string> names;
     YAML::Node found;
+    bool known = false;  // (a default YAML::Node is a defined null)
     const YAML::Node fem = root_.IsMap() ? r_.find(root_, "fem") : YAML::Node();
     const YAML::Node bodies = fem.IsDefined() && fem.IsMap() ? r_.find(fem, "bodies") : YAML::Node();
     if (bodies.IsDefined() && bodies.IsMap())
@@ -434,10 +435,11 @@ class OptimizationParser {
         if (k.Scalar() == name) {
           index = int(names.size());
           found = v;
+          known = true;
         }
         names.push_back(k.Scalar());
       }
-    if (!found.IsDefined())
+    if (!known)
       r_.fail(n, path + ".body",
               "unknown FEM body '" + name + "'." + detail::suggestion(name, names) +
                   (names.empty() ? " The scene has no fem.bodies." : " Bodies under fem.bodies: " + join(names) + "."));
@@ -452,6 +454,13 @@ class OptimizationParser {
         r_.fail(r_.find(value, "body"), path + ".body",
                 "FEM body '" + c.body + "' has no drive; fem_drive moves the vertices its fem.bodies." + c.body +
                     ".drive.region selects");
+      if (!b["drive"].IsMap() || !b["drive"]["end"].IsDefined())
+        r_.fail(r_.find(value, "body"), path + ".body",
+                "fem_drive needs fem.bodies." + c.body + ".drive.end (the time of the last waypoint [s])");
+      for (const auto& other : o_.controls)
+        if (other.kind == "fem_drive" && other.body == c.body)
+          r_.fail(r_.find(value, "body"), path + ".body",
+                  "FEM body '" + c.body + "' is already driven by control '" + other.name + "'; one fem_drive per body");
       const YAML::Node w = r_.require(value, path, "waypoints", "the number of waypoints, an integer in [1, 100]");
       const long long k = r_.integer(w, path + ".waypoints", "an integer in [1, 100]");
       if (k < 1 || k > 100) r_.fail(w, path + ".waypoints", "expected an integer in [1, 100], got " + std::to_string(k));

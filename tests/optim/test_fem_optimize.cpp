@@ -205,7 +205,7 @@ TEST(FemOptimize, BadFemControlsAndTermsNameTheKey) {
       EXPECT_NE(std::string(err.what()).find(expected), std::string::npos) << err.what();
     }
   };
-  fails({"controls.grasp.body=paper"}, "controls.grasp.body");
+  fails({"controls.grasp.body=paper"}, "controls.grasp.body: unknown FEM body 'paper'");
   fails({"controls.bend.parameter=stiffness"}, "controls.bend.parameter");
   fails({"objective.corner.region.lower=[0.5, 0.5, 0.5]", "objective.corner.region.upper=[0.6, 0.6, 0.6]"},
         "objective.corner.region");
@@ -213,6 +213,17 @@ TEST(FemOptimize, BadFemControlsAndTermsNameTheKey) {
         "objective.crease.region");
   fails({"objective.free.region.lower=[0.05, -1, -1]"}, "objective.free.file");
   fails({"objective.corner.type=com"}, "objective.corner");
+  // A drive without an end has no time for its last waypoint.
+  std::string text = kScene;
+  const std::string end_lines = "        end: 0.03\n        release: true\n";
+  text.erase(text.find(end_lines), end_lines.size());
+  text.replace(text.find("FILE"), 4, "x.npy");
+  try {
+    scene::parse_scene(text, "no_end.yaml");
+    ADD_FAILURE() << "a fem_drive on a drive without end was accepted";
+  } catch (const InputError& err) {
+    EXPECT_NE(std::string(err.what()).find("drive.end"), std::string::npos) << err.what();
+  }
 }
 
 }  // namespace
