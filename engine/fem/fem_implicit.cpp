@@ -96,6 +96,8 @@ void FemWorld<Real>::implicit_step() {
   std::vector<Real> y = objective.x_hat;
   constrained_targets(step_, y);
   last_newton_iterations_ = newton(objective, y, "implicit step");
+  for (std::size_t k = 0; k < tools_.size(); ++k)  // issue 6 (fem_tool): the tools' reactions at x_{n+1}
+    tools_[k]->record_reaction(objective.tool_steps[k], objective.x_n, mass_, y);
   const Real h = Real(settings_.dt);
   for (std::size_t i = 0; i < y.size(); ++i) {
     v_[i] = (y[i] - x_[i]) / h;

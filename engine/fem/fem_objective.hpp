@@ -8,6 +8,7 @@
 
 #include <Eigen/SparseCore>
 
+#include "engine/fem/fem_tool_contact.hpp"  // issue 6 (fem_tool)
 #include "engine/fem/fem_world.hpp"
 #include "kernels/fem/tet_ground_contact.hpp"
 
@@ -25,6 +26,7 @@ struct FemWorld<Real>::Objective {
   std::vector<Real> lambda;       // frozen normal force per vertex (dynamic with ground)
   std::vector<Eigen::Triplet<Real>> rest_stiffness;  // K0 (dynamic with beta > 0)
   Real alpha, beta;
+  std::vector<FemToolStep<Real>> tool_steps;  // issue 6 (fem_tool): per tool, this step's poses
 
   Objective(const FemWorld<Real>& world, bool dyn) : w(world), dynamic(dyn), h(Real(world.settings_.dt)) {
     const std::size_t n = world.mass_.size();
@@ -43,7 +45,10 @@ struct FemWorld<Real>::Objective {
         for (const auto& t : world.terms_)
           if (t->has_rest_stiffness()) t->add_rest_stiffness(rest_stiffness);
     }
+    for (const auto& tool : world.tools_) tool_steps.push_back(tool->begin_step(world.step_, dynamic));  // issue 6 (fem_tool)
   }
+  /// Positions at the start of the step (the current ones for a static solve).
+  const std::vector<Real>& previous() const { return dynamic ? x_n : w.x_; }
 
   static V3 vert(const std::vector<Real>& a, std::size_t v) { return V3{{a[3 * v], a[3 * v + 1], a[3 * v + 2]}}; }
   static void add_vert(std::vector<Real>& a, std::size_t v, const V3& d) {
@@ -84,6 +89,8 @@ struct FemWorld<Real>::Objective {
       for (std::size_t i = 0; i < y.size(); ++i) q += u[i] * Ku[i];
       phi += beta / (Real(2) * h) * q;
     }
+    for (std::size_t k = 0; k < tool_steps.size(); ++k)  // issue 6 (fem_tool)
+      phi += w.tools_[k]->energy(tool_steps[k], previous(), w.mass_, y);
     return phi;
   }
 
@@ -110,6 +117,8 @@ struct FemWorld<Real>::Objective {
       rest_stiffness_times(u, Ku);
       for (std::size_t i = 0; i < y.size(); ++i) grad[i] += beta / h * Ku[i];
     }
+    for (std::size_t k = 0; k < tool_steps.size(); ++k)  // issue 6 (fem_tool)
+      w.tools_[k]->add_gradient(tool_steps[k], previous(), w.mass_, y, grad);
   }
 
   /// Per-vertex 3x3 blocks (mass, damping, contact, friction) and the terms' Hessians.
@@ -142,6 +151,8 @@ struct FemWorld<Real>::Objective {
     }
     if (beta != Real(0))
       for (const auto& t : rest_stiffness) out.emplace_back(t.row(), t.col(), beta / h * t.value());
+    for (std::size_t k = 0; k < tool_steps.size(); ++k)  // issue 6 (fem_tool)
+      w.tools_[k]->add_hessian(tool_steps[k], previous(), w.mass_, y, project_psd, out);
   }
 };
 

@@ -25,6 +25,7 @@ void FemRollout<Real>::forward() {
   slots = std::max(1, std::min(slots, options_.steps + 1));
   schedule_ = std::make_unique<CheckpointSchedule>(options_.steps, slots);
   slots_.assign(std::size_t(slots), Stored{});
+  first_step_ = world_.step_count();  // issue 6 (fem_tool)
   schedule_->run_forward(*this);
   forward_done_ = true;
 }
@@ -62,6 +63,7 @@ template <class Real>
 void FemRollout<Real>::seed_final(int steps) {
   adj_ = world_.zero_state_adjoint();
   grads_ = world_.zero_gradients();
+  world_.begin_tool_adjoint(first_step_, first_step_ + steps);  // issue 6 (fem_tool)
   add_loss_gradient(steps);
 }
 
@@ -80,6 +82,7 @@ FemRolloutGradients<Real> FemRollout<Real>::backward() {
   g.x0 = std::move(adj_.x);
   g.v0 = std::move(adj_.v);
   g.term_state0 = std::move(adj_.term_state);
+  g.tools = world_.end_tool_adjoint();  // issue 6 (fem_tool)
   world_.finish_density_gradients(grads_);
   g.parameters = std::move(grads_);
   slots_.clear();

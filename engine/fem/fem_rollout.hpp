@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/coupling/tool.hpp"  // issue 6 (fem_tool): ToolGradients
 #include "engine/diff/checkpoint_schedule.hpp"
 #include "engine/fem/fem_world.hpp"
 
@@ -44,6 +45,7 @@ struct FemRolloutGradients {
   std::vector<Real> x0, v0;                    // dL/dx_0, dL/dv_0
   std::vector<std::vector<Real>> term_state0;  // dL/ds_0 per energy term
   FemParameterGradients<Real> parameters;
+  std::vector<ToolGradients<3>> tools;         // issue 6 (fem_tool): per FemWorld tool (actions, waypoints, mu, k)
 };
 
 template <class Real>
@@ -75,6 +77,7 @@ class FemRollout : private ReverseMachine {
   typename FemWorld<Real>::StateAdjoint adj_;
   FemParameterGradients<Real> grads_;
   bool forward_done_ = false;
+  long first_step_ = 0;  // issue 6 (fem_tool): the world's step count when forward() began
 };
 
 }  // namespace pl::fem

@@ -38,10 +38,19 @@
 #include "kernels/fem/tet_ground_contact.hpp"
 #include "materials/registry.hpp"
 
+namespace pl {  // issue 6 (fem_tool): engine/coupling/tool.hpp
+template <int D>
+struct ToolSpec;
+template <int D>
+struct ToolGradients;
+}  // namespace pl
+
 namespace pl::fem {
 
 template <class Real>
 class TetEnergyTerm;
+template <class Real>
+class FemToolContact;  // issue 6 (fem_tool): engine/fem/fem_tool_contact.hpp
 
 /// dL/d(everything a step depends on besides the state), accumulated by the
 /// adjoint steps.  Entries match FemWorld's accessors.
@@ -139,6 +148,18 @@ class FemWorld {
   /// dL/d(external forces) of the last adjoint_step (3 per vertex; 0 on constrained vertices).
   const std::vector<Real>& external_force_adjoint() const { return adj_external_force_; }
   // ---- end issue 6 ----
+  // ---- issue 6 (fem_tool): rigid tools acting on the vertices (engine/fem/fem_tool_contact.hpp) ----
+  /// Adds a tool, planned with this world's dt (its pose at the end of each
+  /// step is the one the contact sees); implicit Euler only.  Throws
+  /// InputError prefixed with `context` for a bad spec; returns the tool's index.
+  int add_tool(const ToolSpec<3>& spec, const std::string& context);
+  const std::vector<std::shared_ptr<FemToolContact<Real>>>& tools() const { return tools_; }
+  /// The tools' backward pass around adjoint_step calls for steps end_step - 1
+  /// down to first_step (FemRollout does this).  Without it adjoint_step still
+  /// carries the state adjoint through the contact but gives no tool gradients.
+  void begin_tool_adjoint(long first_step, long end_step);
+  std::vector<ToolGradients<3>> end_tool_adjoint();
+  // ---- end issue 6 (fem_tool) ----
   /// Sized, zero-filled adjoints and gradients for this world.
   StateAdjoint zero_state_adjoint() const;
   FemParameterGradients<Real> zero_gradients() const;
@@ -182,6 +203,7 @@ class FemWorld {
   int step_ = 0;
   int last_newton_iterations_ = 0;
   std::vector<Real> external_force_, adj_external_force_;  // issue 6: coupling forces and their adjoint
+  std::vector<std::shared_ptr<FemToolContact<Real>>> tools_;  // issue 6 (fem_tool): rigid tools
 };
 
 }  // namespace pl::fem

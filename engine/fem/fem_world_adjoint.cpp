@@ -223,6 +223,8 @@ void FemWorld<Real>::adjoint_implicit(StateAdjoint& adj, FemParameterGradients<R
     }
   }
   adj_external_force_.assign(ndof, Real(0));  // issue 6: external forces are refused with this integrator
+  for (std::size_t k = 0; k < tools_.size(); ++k)  // issue 6 (fem_tool): -(dg/dp)^T w into x_n, masses, the tool
+    tools_[k]->adjoint_step(obj.tool_steps[k], x_, mass_, y, w, new_x, grads.mass);
   grads.damping_mass += adj_alpha;
   grads.damping_stiffness += adj_beta;
   grads.friction += adj_mu;

@@ -15,6 +15,7 @@
 #include "engine/fem/tet_energy_term.hpp"
 #include "engine/fem/tet_mesh.hpp"
 #include "engine/scene/frame_output.hpp"
+#include "engine/scene/tools_loader.hpp"  // issue 6 (fem_tool)
 
 namespace pl::scene {
 
@@ -531,6 +532,8 @@ FemSceneRun<Real>::FemSceneRun(const SceneDesc& scene) : scene_(scene) {
       world_->add_energy_term(std::make_shared<fem::SphereContactTerm<Real>>(sd.name, c, masses));
     }
   }
+  // issue 6 (fem_tool): the scene's tools act on the FEM bodies too (a copy planned with the FEM dt).
+  for (const ToolDesc& t : scene.tools) world_->add_tool(fem_tool_spec(scene, t, st.dt), t.where);
   if (!pinned.empty()) world_->pin(pinned);
   prescribe_from(0);
 }

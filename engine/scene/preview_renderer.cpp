@@ -127,7 +127,9 @@ render::RgbImage PreviewRenderer::render(const MpmWorld<Real, D>& world) {
   const double spacing = 0.5 * world.settings().dx;
   double extent = 0;
   for (int a = 0; a < D; ++a) extent = std::max(extent, double(upper_[std::size_t(a)] - lower_[std::size_t(a)]));
-  for (const Tool<D>& tool : world.tools())
+  tool_splats_ = fem_tool_splats_;  // issue 6 (fem_tool): set_tool_poses (empty unless set)
+  for (const Tool<D>& tool : world.tools()) {
+    if (!fem_tool_splats_.empty()) break;  // issue 6 (fem_tool): drawn at the FEM world's poses instead
     for (const auto& x : tool_surface_points(tool, world.step_count(), spacing, extent)) {
       render::Splat s;
       for (int a = 0; a < 3; ++a) s.position[std::size_t(a)] = x[std::size_t(a)];
@@ -135,6 +137,7 @@ render::RgbImage PreviewRenderer::render(const MpmWorld<Real, D>& world) {
       s.color = {0.55f, 0.55f, 0.6f};
       tool_splats_.push_back(s);
     }
+  }
   render::RgbImage image = render(world.particles());
   tool_splats_.clear();
   return image;
@@ -143,5 +146,20 @@ template render::RgbImage PreviewRenderer::render(const MpmWorld<float, 2>&);
 template render::RgbImage PreviewRenderer::render(const MpmWorld<float, 3>&);
 template render::RgbImage PreviewRenderer::render(const MpmWorld<double, 2>&);
 template render::RgbImage PreviewRenderer::render(const MpmWorld<double, 3>&);
+
+// ---- issue 6 (fem_tool): tools at given poses (the FEM world's, in FEM-only scenes) ----
+void PreviewRenderer::set_tool_poses(const std::vector<std::pair<const Tool<3>*, long>>& tools, double spacing) {
+  fem_tool_splats_.clear();
+  double extent = 0;
+  for (int a = 0; a < 3; ++a) extent = std::max(extent, double(upper_[std::size_t(a)] - lower_[std::size_t(a)]));
+  for (const auto& [tool, step] : tools)
+    for (const auto& x : tool_surface_points(*tool, step, spacing, extent)) {
+      render::Splat s;
+      for (int a = 0; a < 3; ++a) s.position[std::size_t(a)] = x[std::size_t(a)];
+      s.radius = 0.6 * spacing;
+      s.color = {0.55f, 0.55f, 0.6f};
+      fem_tool_splats_.push_back(s);
+    }
+}
 
 }  // namespace pl::scene

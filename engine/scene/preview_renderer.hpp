@@ -50,6 +50,10 @@ class PreviewRenderer {
   /// drawn as shaded two-sided triangles with the particles by every later
   /// render(); body b gets category colour (MPM bodies + b).
   void set_fem_surfaces(const std::vector<TriangleMesh>& bodies);
+  /// issue 6 (fem_tool): draw the tools at these poses (the FEM world's
+  /// tools at its step: FEM-only scenes do not step the MPM world, whose
+  /// tools would stay at their start) instead of the MPM world's.
+  void set_tool_poses(const std::vector<std::pair<const Tool<3>*, long>>& tools, double spacing);
 
   const render::Camera& camera() const { return camera_; }
   /// The colour scale used by the last render (speed / plastic only).
@@ -65,6 +69,7 @@ class PreviewRenderer {
   std::vector<render::Splat> tool_splats_;  // issue 6: drawn with the particles by render(world)
   int num_mpm_bodies_ = 0;                        // issue 5: FEM colours follow the MPM bodies' categories
   std::vector<render::Triangle> fem_triangles_;  // issue 5: set_fem_surfaces
+  std::vector<render::Splat> fem_tool_splats_;   // issue 6 (fem_tool): set_tool_poses
 };
 
 }  // namespace pl::scene

@@ -18,6 +18,7 @@
 #include "engine/render/png_writer.hpp"
 #include "engine/scene/build_world.hpp"
 #include "engine/scene/fem_loader.hpp"  // issue 5: FEM bodies
+#include "engine/fem/fem_tool_contact.hpp"  // issue 6 (fem_tool): tools acting on FEM bodies
 #include "engine/coupling/mpm_fem_scene.hpp"  // issue 6 (mpm_fem): two-way MPM <-> FEM contact
 #include "engine/scene/frame_output.hpp"
 #include "engine/scene/preview_renderer.hpp"
@@ -216,6 +217,11 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
     if (preview && frame % scene.preview.every_n_frames == 0) {
       const fs::path file = dir / preview_file_name(frame);
       if (fem) preview->set_fem_surfaces(fem->surface_meshes());  // issue 5: FEM bodies in previews
+      if (fem && !mpm_active) {  // issue 6 (fem_tool): the MPM world is not stepped; tools at the FEM time
+        std::vector<std::pair<const Tool<3>*, long>> tools;
+        for (const auto& t : fem->world().tools()) tools.emplace_back(&t->tool(), fem->world().step_count());
+        preview->set_tool_poses(tools, 0.5 * sim.dx);
+      }
       write_file_atomic(file.string(), render::encode_png(preview->render(*world)));  // with tools (issue 6)
       result.previews.push_back(file.string());
       ++record.previews_written;

@@ -10,6 +10,7 @@
 #include "engine/core/error.hpp"
 #include "engine/coupling/mesh_sdf.hpp"
 #include "engine/coupling/tool.hpp"
+#include "engine/fem/fem_tool_contact.hpp"  // issue 6 (fem_tool): FEM contact defaults
 #include "engine/geometry/triangle_mesh.hpp"
 
 namespace pl::scene {
@@ -248,7 +249,7 @@ class ToolsParser {
 };
 
 template <int D>
-ToolSpec<D> make_spec(const SceneDesc& scene, const ToolDesc& t) {
+ToolSpec<D> make_spec(const SceneDesc& scene, const ToolDesc& t, double dt) {
   ToolSpec<D> spec;
   spec.name = t.name;
   spec.shape = t.shape;
@@ -263,7 +264,6 @@ ToolSpec<D> make_spec(const SceneDesc& scene, const ToolDesc& t) {
   spec.smoothing = t.smoothing;
   spec.max_speed = t.max_speed;
   spec.max_angular_speed = t.max_angular_speed;
-  const double dt = scene.simulation.dt;
   switch (t.motion) {
     case ToolMotionType::Static:
       spec.motion = ToolMotion::Static;
@@ -321,7 +321,18 @@ void parse_tools(const YAML::Node& root, const YamlReader& reader, SceneDesc& s)
 
 template <class Real, int D>
 void add_scene_tools(const SceneDesc& scene, MpmWorld<Real, D>& world) {
-  for (const ToolDesc& t : scene.tools) world.add_tool(Tool<D>(make_spec<D>(scene, t), scene.simulation.dt, t.where));
+  for (const ToolDesc& t : scene.tools)
+    world.add_tool(Tool<D>(make_spec<D>(scene, t, scene.simulation.dt), scene.simulation.dt, t.where));
+}
+
+// issue 6 (fem_tool): the FEM world's copy of a tool, planned with the FEM dt.
+ToolSpec<3> fem_tool_spec(const SceneDesc& scene, const ToolDesc& t, double fem_dt) {
+  ToolSpec<3> spec = make_spec<3>(scene, t, fem_dt);
+  if (t.mode != ContactMode::Soft) {  // stiffness and softness are soft-mode keys: FEM defaults
+    spec.stiffness = fem::kFemToolDefaultStiffness;
+    spec.softness = fem::kFemToolDefaultSoftness;
+  }
+  return spec;
 }
 
 template void add_scene_tools(const SceneDesc&, MpmWorld<float, 2>&);

@@ -21,4 +21,10 @@ void parse_tools(const YAML::Node& root, const detail::YamlReader& reader, Scene
 template <class Real, int D>
 void add_scene_tools(const SceneDesc& scene, MpmWorld<Real, D>& world);
 
+/// issue 6 (fem_tool): tool `t` for FEM bodies, planned with the FEM step
+/// `fem_dt` (velocity segments resampled per FEM step).  The FEM contact is
+/// always the smooth penalty (engine/fem/fem_tool_contact.hpp): in mode: soft
+/// it uses the scene's stiffness and softness, otherwise the FEM defaults.
+ToolSpec<3> fem_tool_spec(const SceneDesc& scene, const ToolDesc& t, double fem_dt);
+
 }  // namespace pl::scene
