@@ -11,15 +11,18 @@
 // same energy with hardened Lame parameters.
 //
 // Adjoint (contract: model_base.hpp): P is linear in (mu, lambda); its F
-// derivative needs dR/dF, the polar-rotation VJP of kernels/math/svd_adjoint.hpp.
+// derivative needs dR/dF, the polar-rotation VJP of kernels/math/polar_adjoint.hpp
+// (from R and S = R^T F where F is well conditioned and not inverted; the SVD
+// VJP of kernels/math/svd_adjoint.hpp elsewhere).
 // Degenerate cases are those of R: at repeated positive singular values (F = I,
 // rotations, uniform scaling) R is smooth and the adjoint exact; at an inverted
 // F with sigma_D = -sigma_i the rotation-variant R (hence P) jumps and the
 // adjoint carries adj_polar_rotation's documented regularization.
 #pragma once
 
+#include "kernels/math/polar.hpp"
+#include "kernels/math/polar_adjoint.hpp"
 #include "kernels/math/svd.hpp"
-#include "kernels/math/svd_adjoint.hpp"
 #include "materials/model_base.hpp"
 
 namespace pl::materials {
@@ -31,17 +34,17 @@ PL_HD PL_INLINE Real fixed_corotated_energy(Real mu, Real lambda, const Mat<Real
   return mu * ddot(FmR, FmR) + Real(0.5) * lambda * Jm1 * Jm1;
 }
 
-/// P from the rotation-variant SVD s of F (R = U V^T), so a caller that keeps
-/// s can hand it to the adjoint below instead of factoring F again.
+/// P = 2 mu (F - R) + lambda (J - 1) cof F for a given R = polar_rotation(F).
 template <class Real, int D>
 PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F,
-                                                         const Svd<Real, D>& s) {
-  return Real(2) * mu * (F - s.U * transpose(s.V)) + (lambda * (determinant(F) - Real(1))) * cofactor(F);
+                                                         const Mat<Real, D>& R) {
+  return Real(2) * mu * (F - R) + (lambda * (determinant(F) - Real(1))) * cofactor(F);
 }
+/// R from polar_rotation (closed form in 2D, Newton in 3D, the SVD only
+/// outside their domain: kernels/math/polar.hpp): the forward needs R only.
 template <class Real, int D>
-PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda,
-                                                         const Mat<Real, D>& F) {
-  return fixed_corotated_first_piola(mu, lambda, F, svd_rotation_variant(F));
+PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F) {
+  return fixed_corotated_first_piola(mu, lambda, F, polar_rotation(F));
 }
 
 /// VJP of fixed_corotated_first_piola; accumulates adj_F, adj_mu, adj_lambda.
@@ -51,36 +54,37 @@ PL_HD PL_INLINE Mat<Real, D> fixed_corotated_first_piola(Real mu, Real lambda,
 ///                 + lambda (cof F : adj_P) cof F
 ///   adj_mu     += 2 (F - R) : adj_P
 ///   adj_lambda += (J - 1) (cof F : adj_P)
-/// VJP_R is adj_singular_value_function with g = 1 (= adj_polar_rotation, the
-/// SVD computed once for both R and its VJP; `s` = svd_rotation_variant(F),
-/// from the forward when the caller kept it).
+/// VJP_R is adj_polar_rotation_factored (kernels/math/polar_adjoint.hpp: from R
+/// and S = R^T F on the fast path, from the SVD elsewhere); (f, s) =
+/// polar_factors(F, s), from the forward when the caller kept them.
 template <class Real, int D>
 PL_HD PL_INLINE void adj_fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F,
-                                                     const Svd<Real, D>& s, const Mat<Real, D>& adj_P,
-                                                     Mat<Real, D>& adj_F, Real& adj_mu, Real& adj_lambda) {
-  const Mat<Real, D> R = s.U * transpose(s.V);
+                                                     const PolarFactors<Real, D>& f, const Svd<Real, D>& s,
+                                                     const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real& adj_mu,
+                                                     Real& adj_lambda) {
   const Real Jm1 = determinant(F) - Real(1);
   const Mat<Real, D> cof = cofactor(F);
   const Real cof_dot = ddot(cof, adj_P);
   adj_F += (Real(2) * mu) * adj_P + (lambda * cof_dot) * cof;
-  adj_singular_value_function(s, Vec<Real, D>::constant(Real(1)), Mat<Real, D>::zero(),
-                              (Real(-2) * mu) * adj_P, adj_F);
+  adj_polar_rotation_factored(F, f, s, (Real(-2) * mu) * adj_P, adj_F);
   adj_cofactor(F, (lambda * Jm1) * adj_P, adj_F);
-  adj_mu += Real(2) * ddot(F - R, adj_P);
+  adj_mu += Real(2) * ddot(F - f.R, adj_P);
   adj_lambda += Jm1 * cof_dot;
 }
 template <class Real, int D>
 PL_HD PL_INLINE void adj_fixed_corotated_first_piola(Real mu, Real lambda, const Mat<Real, D>& F,
                                                      const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
                                                      Real& adj_mu, Real& adj_lambda) {
-  adj_fixed_corotated_first_piola(mu, lambda, F, svd_rotation_variant(F), adj_P, adj_F, adj_mu, adj_lambda);
+  Svd<Real, D> s;
+  const PolarFactors<Real, D> f = polar_factors(F, s);
+  adj_fixed_corotated_first_piola(mu, lambda, F, f, s, adj_P, adj_F, adj_mu, adj_lambda);
 }
 
 struct FixedCorotated : ModelDefaults {
   static constexpr const char* kName = "fixed_corotated";
   static constexpr bool kHandlesInversion = true;
   static constexpr bool kHasAdjoint = true;
-  static constexpr bool kFactoredStress = true;  // first_piola_factored: P and the SVD of F
+  static constexpr bool kPolarFactoredStress = true;  // first_piola_polar: P and polar_factors of F
   enum : int { kE, kNu, kNumParams };
   static constexpr ParamSpec kParams[kNumParams] = {
       {"E", "Pa", 1.0e4, "Young's modulus"},
@@ -116,19 +120,20 @@ struct FixedCorotated : ModelDefaults {
     adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
   }
 
-  // The same pair sharing one SVD of F (model_base.hpp, "Factored stress").
+  // The same pair sharing one polar_factors(F) (model_base.hpp, "Factored stress").
   template <class Real, int D>
-  PL_HD static Mat<Real, D> first_piola_factored(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
-                                                 Svd<Real, D>& s) {
-    s = svd_rotation_variant(F);
-    return fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, s);
+  PL_HD static Mat<Real, D> first_piola_polar(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                              PolarFactors<Real, D>& f, Svd<Real, D>& s) {
+    f = polar_factors(F, s);
+    return fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, f.R);
   }
   template <class Real, int D>
-  PL_HD static void adj_first_piola_factored(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
-                                             const Svd<Real, D>& s, const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
-                                             Real* adj_p, Real& /*adj_plastic*/) {
+  PL_HD static void adj_first_piola_polar(const Real* p, const Mat<Real, D>& F, Real /*plastic*/,
+                                          const PolarFactors<Real, D>& f, const Svd<Real, D>& s,
+                                          const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real* adj_p,
+                                          Real& /*adj_plastic*/) {
     Real adj_mu = Real(0), adj_lambda = Real(0);
-    adj_fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, s, adj_P, adj_F,
+    adj_fixed_corotated_first_piola(lame_mu(p[kE], p[kNu]), lame_lambda(p[kE], p[kNu]), F, f, s, adj_P, adj_F,
                                     adj_mu, adj_lambda);
     adj_lame(p[kE], p[kNu], adj_mu, adj_lambda, adj_p[kE], adj_p[kNu]);
   }

@@ -63,6 +63,12 @@
 // pass factors F once per particle and substep and reuses s in the adjoint
 // (kernels/mpm/constitutive.hpp, StressFactors).  Tested against the unfactored
 // pair for every model in tests/materials/test_factored_stress.cpp.
+// A model whose P needs only the polar rotation R of F (fixed corotated, snow)
+// sets kPolarFactoredStress instead and provides
+//   first_piola_polar(p, F, plastic, PolarFactors& f, Svd& s)  -> P, f = polar_factors(F, s)
+//   adj_first_piola_polar(p, F, plastic, const PolarFactors& f, const Svd& s, adj_P, adj_F, adj_p, adj_plastic)
+// (kernels/math/polar.hpp: R without an SVD where F is well conditioned, s only
+// filled elsewhere), under the same bit-identity contract.
 #pragma once
 
 #include <initializer_list>
@@ -154,6 +160,7 @@ struct ModelDefaults {
   static constexpr bool kHandlesInversion = false;
   static constexpr bool kHasAdjoint = false;
   static constexpr bool kFactoredStress = false;
+  static constexpr bool kPolarFactoredStress = false;
 
   template <class Real>
   PL_HD static Real initial_plastic_state(const Real* /*p*/) {

@@ -116,23 +116,24 @@ struct Snow : ModelDefaults {
     adj_p[kHardening] += (Real(1) - plastic) * h * adj_h;
   }
 
-  // The same pair sharing one SVD of F (model_base.hpp, "Factored stress").
-  static constexpr bool kFactoredStress = true;
+  // The same pair sharing one polar_factors(F) (model_base.hpp, "Factored stress").
+  static constexpr bool kPolarFactoredStress = true;
   template <class Real, int D>
-  PL_HD static Mat<Real, D> first_piola_factored(const Real* p, const Mat<Real, D>& F, Real plastic,
-                                                 Svd<Real, D>& s) {
+  PL_HD static Mat<Real, D> first_piola_polar(const Real* p, const Mat<Real, D>& F, Real plastic,
+                                              PolarFactors<Real, D>& f, Svd<Real, D>& s) {
     const Real h = hardening_factor(p, plastic);
-    s = svd_rotation_variant(F);
-    return fixed_corotated_first_piola(h * lame_mu(p[kE], p[kNu]), h * lame_lambda(p[kE], p[kNu]), F, s);
+    f = polar_factors(F, s);
+    return fixed_corotated_first_piola(h * lame_mu(p[kE], p[kNu]), h * lame_lambda(p[kE], p[kNu]), F, f.R);
   }
   template <class Real, int D>
-  PL_HD static void adj_first_piola_factored(const Real* p, const Mat<Real, D>& F, Real plastic,
-                                             const Svd<Real, D>& s, const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F,
-                                             Real* adj_p, Real& adj_plastic) {
+  PL_HD static void adj_first_piola_polar(const Real* p, const Mat<Real, D>& F, Real plastic,
+                                          const PolarFactors<Real, D>& f, const Svd<Real, D>& s,
+                                          const Mat<Real, D>& adj_P, Mat<Real, D>& adj_F, Real* adj_p,
+                                          Real& adj_plastic) {
     const Real h = hardening_factor(p, plastic);
     const Real mu0 = lame_mu(p[kE], p[kNu]), lambda0 = lame_lambda(p[kE], p[kNu]);
     Real adj_mu = Real(0), adj_lambda = Real(0);
-    adj_fixed_corotated_first_piola(h * mu0, h * lambda0, F, s, adj_P, adj_F, adj_mu, adj_lambda);
+    adj_fixed_corotated_first_piola(h * mu0, h * lambda0, F, f, s, adj_P, adj_F, adj_mu, adj_lambda);
     const Real adj_h = mu0 * adj_mu + lambda0 * adj_lambda;
     adj_lame(p[kE], p[kNu], h * adj_mu, h * adj_lambda, adj_p[kE], adj_p[kNu]);
     adj_plastic += -p[kHardening] * h * adj_h;

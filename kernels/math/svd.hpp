@@ -253,10 +253,7 @@ PL_HD Svd<Real, D> svd_rotation_variant(const Mat<Real, D>& F) {
   return r;
 }
 
-template <class Real, int D>
-PL_HD Mat<Real, D> polar_rotation(const Mat<Real, D>& F) {
-  const Svd<Real, D> s = svd_rotation_variant(F);
-  return s.U * transpose(s.V);
-}
-
 }  // namespace pl
+
+// polar_rotation(F) = U V^T, with fast paths for the stresses that need R only.
+#include "kernels/math/polar.hpp"

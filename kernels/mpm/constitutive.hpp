@@ -5,6 +5,7 @@
 // calls the model's static functions.
 #pragma once
 
+#include "kernels/math/polar.hpp"
 #include "kernels/math/svd.hpp"
 #include "kernels/mpm/views.hpp"
 #include "materials/model_list.hpp"
@@ -12,11 +13,14 @@
 namespace pl {
 
 /// What a model's stress may factor F into, kept so the adjoint need not
-/// factor it again: the rotation-variant SVD for models with kFactoredStress
-/// (materials/model_base.hpp, "Factored stress"); unused by the others.
+/// factor it again: the rotation-variant SVD for models with kFactoredStress,
+/// the polar factors (and the SVD only where they needed it) for models with
+/// kPolarFactoredStress (materials/model_base.hpp, "Factored stress"); unused
+/// by the others.
 template <class Real, int D>
 struct StressFactors {
   Svd<Real, D> svd;
+  PolarFactors<Real, D> polar;
 };
 
 /// Kirchhoff stress tau = P(F) F^T + tau_viscous(F, grad v), the quantity the
@@ -43,7 +47,9 @@ PL_HD PL_INLINE Mat<Real, D> kirchhoff_stress_factored(const MaterialSlot<Real>&
   Mat<Real, D> tau = Mat<Real, D>::zero();
   materials::visit_model(slot.model_id, [&](auto model) {
     using M = decltype(model);
-    if constexpr (M::kFactoredStress)
+    if constexpr (M::kPolarFactoredStress)
+      P = M::template first_piola_polar<Real, D>(slot.params, F, plastic, factors.polar, factors.svd);
+    else if constexpr (M::kFactoredStress)
       P = M::template first_piola_factored<Real, D>(slot.params, F, plastic, factors.svd);
     else
       P = M::template first_piola<Real, D>(slot.params, F, plastic);
@@ -91,7 +97,10 @@ PL_HD PL_INLINE void adj_kirchhoff_stress_factored(const MaterialSlot<Real>& slo
     using M = decltype(model);
     if constexpr (M::kHasAdjoint) {
       adj_F += transpose(adj_tau) * P;
-      if constexpr (M::kFactoredStress)
+      if constexpr (M::kPolarFactoredStress)
+        M::template adj_first_piola_polar<Real, D>(slot.params, F, plastic, factors.polar, factors.svd, adj_tau * F,
+                                                   adj_F, adj_params, adj_plastic);
+      else if constexpr (M::kFactoredStress)
         M::template adj_first_piola_factored<Real, D>(slot.params, F, plastic, factors.svd, adj_tau * F, adj_F,
                                                       adj_params, adj_plastic);
       else

@@ -5,8 +5,10 @@
 // factoring F is most of a substep's cost.  Without a record, one adjoint
 // substep factored F four times per particle (the recomputed P2G, then AdjP2G's
 // tau, P and the VJP); with it, once (profile of S3 in docs/benchmarks.md).
-// The record costs (2 D^2 + 2 D^2 + D) reals per particle, allocated only for
-// backward passes, and is overwritten every adjoint substep.
+// Fixed corotated and snow keep polar factors instead (R, and the SVD only
+// where the fast polar paths do not apply: kernels/math/polar.hpp).
+// The record costs (2 D^2 + 2 D^2 + D) + (D^2 + 1) reals per particle,
+// allocated only for backward passes, and is overwritten every adjoint substep.
 //
 // P2GRecordStress must give the grid bit for bit what the forward P2G gives
 // (kernels/mpm/p2g.hpp) so the adjoint is the adjoint of the forward that ran:

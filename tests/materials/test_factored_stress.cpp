@@ -52,7 +52,7 @@ void check_model(std::mt19937& rng, int& factored_models) {
   slot.model_id = model_id<M>();
   for (int k = 0; k < kMaxParams; ++k) slot.params[k] = Real(params[std::size_t(k)]);
   const Real plastic = M::template initial_plastic_state<Real>(slot.params);
-  if constexpr (M::kFactoredStress) ++factored_models;
+  if constexpr (M::kFactoredStress || M::kPolarFactoredStress) ++factored_models;
   for (const Mat<Real, D>& F : sample_deformations<Real, D>(rng)) {
     Mat<Real, D> grad_v, adj_tau;
     for (int i = 0; i < D; ++i)

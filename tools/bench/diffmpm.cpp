@@ -1,5 +1,7 @@
 #include "tools/bench/diffmpm.hpp"
 
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 
@@ -66,6 +68,12 @@ std::vector<float> s3_actuation(const S3Spec& spec, int steps) {
 }
 
 namespace {
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 template <class Real, int D>
 MpmWorld<Real, D> make_world(const S3Spec& spec, const InitialState& state) {
@@ -144,6 +152,7 @@ S3Result run(const S3Spec& spec, const InitialState& state, const std::vector<fl
   std::vector<Vec<Real, D>> f(n);
   using clock = std::chrono::steady_clock;
   for (int rep = 0; rep < reps; ++rep) {
+    double c0 = process_cpu_seconds();
     auto t0 = clock::now();
     for (int step = 0; step < steps; ++step) {  // forward only: same substeps and actuation, no checkpoints
       actuation(step, f);
@@ -152,13 +161,16 @@ S3Result run(const S3Spec& spec, const InitialState& state, const std::vector<fl
     }
     auto t1 = clock::now();
     r.t_forward.push_back(std::chrono::duration<double>(t1 - t0).count());
+    r.cpu_forward.push_back(process_cpu_seconds() - c0);
     world.set_particles(start);
     world.set_external_forces({});
 
+    c0 = process_cpu_seconds();
     t0 = clock::now();
     fwd_bwd();
     t1 = clock::now();
     r.t_forward_backward.push_back(std::chrono::duration<double>(t1 - t0).count());
+    r.cpu_forward_backward.push_back(process_cpu_seconds() - c0);
   }
   r.loss = loss;
   return r;

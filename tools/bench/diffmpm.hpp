@@ -66,6 +66,9 @@ struct S3Result {
   std::vector<double> grad_theta;   // steps x groups
   std::vector<double> t_forward;    // seconds per repetition (plain stepping, no checkpoints)
   std::vector<double> t_forward_backward;  // checkpointed forward + backward
+  // Process CPU seconds (all threads) of the same repetitions: on a shared
+  // machine the steadier measure of the work done (wall time includes waiting).
+  std::vector<double> cpu_forward, cpu_forward_backward;
   RolloutReport report;
 };
 
