@@ -216,6 +216,71 @@ Tool<D>::Tool(ToolSpec<D> spec, double dt, const std::string& context)
 }
 
 template <int D>
+double Tool<D>::extent() const {
+  const auto& s = spec_;
+  double half2 = 0;
+  for (int a = 0; a < D; ++a) half2 += s.half_extents[a] * s.half_extents[a];
+  switch (s.shape) {
+    case ToolShape::Box:
+    case ToolShape::RoundedBox: return std::sqrt(half2);
+    case ToolShape::Sphere: return s.radius;
+    case ToolShape::Capsule: return s.half_height + s.radius;
+    case ToolShape::Cylinder: return std::sqrt(s.radius * s.radius + s.half_height * s.half_height);
+    case ToolShape::Plane: return std::numeric_limits<double>::infinity();
+    case ToolShape::Mesh: {
+      // The corners of the distance grid bound the mesh (local frame, origin at the tool position).
+      double r2 = 0;
+      for (int c = 0; c < 8; ++c) {
+        double d2 = 0;
+        for (int a = 0; a < 3; ++a) {
+          const double x = s.mesh->origin[a] + ((c >> a) & 1 ? (s.mesh->res[a] - 1) * s.mesh->spacing : 0.0);
+          d2 += x * x;
+        }
+        r2 = std::max(r2, d2);
+      }
+      return std::sqrt(r2);
+    }
+  }
+  return 0;
+}
+
+template <int D>
+void Tool<D>::check_grid_speed(double dx, const std::array<double, D>& lo, const std::array<double, D>& hi) const {
+  if (spec_.motion == ToolMotion::Static) return;
+  long last = 0;
+  if (spec_.motion == ToolMotion::Velocity) last = long(spec_.actions.size());
+  if (spec_.motion == ToolMotion::Waypoints) last = long(std::ceil(spec_.waypoints.back().time / dt_)) + 1;
+  const double limit = kMaxCellsPerSubstep * dx;
+  for (long n = 0; n < last; ++n) {
+    const Pose& p = pose(n);
+    const double w = norm(p.angular);
+    double reach = 0;  // lever arm of the spin; only the part of the tool inside the domain can meet material
+    if (w > 0) {
+      double far2 = 0;
+      for (int c = 0; c < (1 << D); ++c) {
+        double d2 = 0;
+        for (int a = 0; a < D; ++a) {
+          const double x = ((c >> a) & 1 ? hi[a] : lo[a]) - p.position[a];
+          d2 += x * x;
+        }
+        far2 = std::max(far2, d2);
+      }
+      reach = std::min(extent(), std::sqrt(far2));
+    }
+    const double speed = norm(p.velocity) + w * reach;
+    if (speed * dt_ > limit * (1 + 1e-9)) {
+      std::ostringstream os;
+      os << context_ << ": tool '" << spec_.name << "': its surface moves up to " << speed * dt_ << " m in one substep at t = "
+         << n * dt_ << " s (" << norm(p.velocity) << " m/s + " << w << " rad/s x " << reach
+         << " m), more than the limit of " << kMaxCellsPerSubstep << " dx = " << limit
+         << " m per substep: material would tunnel through it between grid nodes. Move it slower (motion, max_speed, "
+            "max_angular_speed) or use a smaller simulation.dt";
+      throw InputError(os.str());
+    }
+  }
+}
+
+template <int D>
 void Tool<D>::replan() {
   plan_.clear();
 }

@@ -125,6 +125,18 @@ class Tool {
   void set_friction(double mu);
   void set_stiffness(double k);
 
+  /// The grid speed limit (issue 6): the tool's surface must not move more than
+  /// kMaxCellsPerSubstep * dx in one substep, or material tunnels through it
+  /// (the grid sees the tool only at nodes, dx apart).  The surface speed is
+  /// bounded by |u_n| + |omega_n| r, with r the largest distance of the tool's
+  /// surface from its position (clipped to the domain); checked over every
+  /// planned substep (velocity actions, waypoints).  InputError naming the tool,
+  /// the substep time, the speed and the limit.
+  static constexpr double kMaxCellsPerSubstep = 0.5;
+  void check_grid_speed(double dx, const std::array<double, D>& domain_lo, const std::array<double, D>& domain_hi) const;
+  /// Largest distance of the tool's surface from its position [m] (infinite for planes).
+  double extent() const;
+
   /// Pose and velocity during substep `step` (planned on demand).
   const Pose& pose(long step) const;
   /// The kernels' view of substep `step`; `field` is the mesh grid in kernel

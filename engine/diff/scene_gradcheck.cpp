@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/core/error.hpp"
+#include "engine/coupling/rotation.hpp"
 #include "engine/diff/mpm_rollout.hpp"
 #include "engine/scene/build_world.hpp"
 #include "materials/registry.hpp"
@@ -23,11 +24,11 @@ std::string GradcheckReport::table() const {
   std::ostringstream os;
   os << "gradcheck " << scene << ": " << particles << " particles, " << steps
      << " substeps, random linear loss at the middle and last step; tolerance " << tolerance << " (double)\n";
-  os << std::left << std::setw(44) << "quantity" << std::right << std::setw(16) << "adjoint" << std::setw(16)
+  os << std::left << std::setw(58) << "quantity" << std::right << std::setw(16) << "adjoint" << std::setw(16)
      << "finite diff" << std::setw(12) << "rel err" << std::setw(12) << "float err"
      << "  status\n";
   for (const auto& r : rows) {
-    os << std::left << std::setw(44) << r.quantity << std::right << std::setprecision(8) << std::setw(16)
+    os << std::left << std::setw(58) << r.quantity << std::right << std::setprecision(8) << std::setw(16)
        << r.adjoint << std::setw(16) << r.finite_difference << std::setprecision(2) << std::scientific
        << std::setw(12) << r.rel_error << std::setw(12) << r.float_rel_error << std::defaultfloat << "  "
        << r.status << "\n";
@@ -48,11 +49,23 @@ std::string GradcheckReport::table() const {
 
 namespace {
 
+/// Random directions in one tool's controls (issue 6): per-substep actions
+/// (the first `steps`), waypoint keys, initial pose.
+template <int D>
+struct ToolProbe {
+  std::vector<ToolAction<D>> actions;
+  std::vector<std::array<double, D>> waypoint_positions;
+  std::vector<std::array<double, kAngularDim<D>>> waypoint_rotations;
+  std::array<double, D> position{};
+  std::array<double, kAngularDim<D>> rotation{};
+};
+
 template <class Real, int D>
 struct Probe {
   // Everything a directional derivative needs, in a precision-independent form.
   std::vector<std::array<double, D>> dir_x, dir_v, dir_force;
   std::vector<std::array<double, D>> wx, wv;
+  std::vector<ToolProbe<D>> tools;
 };
 
 template <int D>
@@ -68,6 +81,54 @@ Probe<double, D> make_probe(std::size_t n, std::uint64_t seed) {
   return p;
 }
 
+template <int D>
+void add_tool_probes(Probe<double, D>& p, const scene::SceneDesc& scene, int steps, std::uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x7001);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (const auto& t : scene.tools) {
+    ToolProbe<D> tp;
+    tp.actions.resize(std::size_t(steps));
+    for (auto& a : tp.actions) {
+      for (auto& x : a.linear) x = u(rng);
+      for (auto& x : a.angular) x = u(rng);
+    }
+    tp.waypoint_positions.resize(t.waypoints.size());
+    tp.waypoint_rotations.resize(t.waypoints.size());
+    for (auto& w : tp.waypoint_positions)
+      for (auto& x : w) x = u(rng);
+    for (auto& w : tp.waypoint_rotations)
+      for (auto& x : w) x = u(rng);
+    for (auto& x : tp.position) x = u(rng);
+    for (auto& x : tp.rotation) x = u(rng);
+    p.tools.push_back(tp);
+  }
+}
+
+/// Which of a tool's controls a perturbation moves (issue 6).
+enum class ToolQuantity { None, LinearActions, AngularActions, WaypointPositions, WaypointRotations, Position, Rotation,
+                          Friction, Stiffness };
+
+/// Euler XYZ angles [deg] of R = Rz Ry Rx (the scene convention; away from gimbal lock).
+std::array<double, 3> euler_deg(const Mat<double, 3>& R) {
+  const double k = 180.0 / M_PI;
+  return {std::atan2(R(2, 1), R(2, 2)) * k, std::asin(std::max(-1.0, std::min(1.0, -R(2, 0)))) * k,
+          std::atan2(R(1, 0), R(0, 0)) * k};
+}
+
+/// rotation_deg of exp([h d]x) R (3D) or the angle + h d (2D, d per radian).
+template <int D>
+std::array<double, 3> rotated_deg(const std::array<double, 3>& rotation_deg, const std::array<double, kAngularDim<D>>& d,
+                                  double h) {
+  if constexpr (D == 2) {
+    std::array<double, 3> r = rotation_deg;
+    r[0] += h * d[0] * 180.0 / M_PI;
+    return r;
+  } else {
+    return euler_deg(rotation::exp_map(Vec<double, 3>{{h * d[0], h * d[1], h * d[2]}}) *
+                     rotation::from_euler_deg(rotation_deg));
+  }
+}
+
 /// One configuration of the differentiable quantities, as perturbations of the scene's values.
 struct Perturbation {
   double x = 0, v = 0, force = 0;  // along the probe's directions
@@ -75,6 +136,9 @@ struct Perturbation {
   double material_delta = 0;       // relative
   int wall_axis = -1, wall_side = 0;
   double friction_delta = 0;       // absolute
+  int tool = -1;                   // issue 6: a tool's controls, along the probe's directions
+  ToolQuantity tool_quantity = ToolQuantity::None;
+  double tool_delta = 0;           // stiffness: relative; the rest: absolute along the direction
 };
 
 template <class Real, int D>
@@ -87,7 +151,45 @@ struct Evaluation {
 template <class Real, int D>
 Evaluation<Real, D> evaluate(const scene::SceneDesc& scene, const Probe<double, D>& probe, int steps,
                              const Perturbation& pert, bool backward) {
-  auto world = scene::build_world<Real, D>(scene, Backend::Cpu);
+  // issue 6: waypoint keys and initial poses are perturbed in the scene before the world is built
+  scene::SceneDesc moved;
+  const bool moves_tool_desc =
+      pert.tool >= 0 && (pert.tool_quantity == ToolQuantity::WaypointPositions || pert.tool_quantity == ToolQuantity::WaypointRotations ||
+                         pert.tool_quantity == ToolQuantity::Position || pert.tool_quantity == ToolQuantity::Rotation);
+  if (moves_tool_desc) {
+    moved = scene;
+    auto& t = moved.tools[std::size_t(pert.tool)];
+    const ToolProbe<D>& tp = probe.tools[std::size_t(pert.tool)];
+    const double h = pert.tool_delta;
+    for (std::size_t k = 0; k < t.waypoints.size(); ++k) {
+      if (pert.tool_quantity == ToolQuantity::WaypointPositions)
+        for (int a = 0; a < D; ++a) t.waypoints[k].position[std::size_t(a)] += h * tp.waypoint_positions[k][std::size_t(a)];
+      if (pert.tool_quantity == ToolQuantity::WaypointRotations)
+        t.waypoints[k].rotation_deg = rotated_deg<D>(t.waypoints[k].rotation_deg, tp.waypoint_rotations[k], h);
+    }
+    if (pert.tool_quantity == ToolQuantity::Position)
+      for (int a = 0; a < D; ++a) t.position[std::size_t(a)] += h * tp.position[std::size_t(a)];
+    if (pert.tool_quantity == ToolQuantity::Rotation) t.rotation_deg = rotated_deg<D>(t.rotation_deg, tp.rotation, h);
+  }
+  auto world = scene::build_world<Real, D>(moves_tool_desc ? moved : scene, Backend::Cpu);
+  if (pert.tool >= 0 && !moves_tool_desc) {
+    Tool<D>& tool = world->tool(pert.tool);
+    const ToolProbe<D>& tp = probe.tools[std::size_t(pert.tool)];
+    if (pert.tool_quantity == ToolQuantity::LinearActions || pert.tool_quantity == ToolQuantity::AngularActions) {
+      std::vector<ToolAction<D>> acts = tool.spec().actions;
+      // Only the substeps the tool has actions for (it rests after them, without a gradient).
+      for (std::size_t n = 0; n < tp.actions.size() && n < acts.size(); ++n) {
+        if (pert.tool_quantity == ToolQuantity::LinearActions)
+          for (int a = 0; a < D; ++a) acts[n].linear[std::size_t(a)] += pert.tool_delta * tp.actions[n].linear[std::size_t(a)];
+        else
+          for (int a = 0; a < kAngularDim<D>; ++a)
+            acts[n].angular[std::size_t(a)] += pert.tool_delta * tp.actions[n].angular[std::size_t(a)];
+      }
+      tool.set_actions(acts);
+    }
+    if (pert.tool_quantity == ToolQuantity::Friction) tool.set_friction(tool.spec().friction + pert.tool_delta);
+    if (pert.tool_quantity == ToolQuantity::Stiffness) tool.set_stiffness(tool.spec().stiffness * (1 + pert.tool_delta));
+  }
   const std::size_t n = world->num_particles();
   if (pert.x != 0 || pert.v != 0) {
     auto p = world->particles();
@@ -147,6 +249,83 @@ Evaluation<Real, D> evaluate(const scene::SceneDesc& scene, const Probe<double, 
   return e;
 }
 
+/// issue 6: rows for each tool's controls, as directional derivatives along the
+/// probe's random directions: velocity actions (linear, angular), waypoint
+/// positions and rotations, the initial pose (static and velocity tools),
+/// friction (friction and soft contact, mu > 0) and the soft penalty stiffness
+/// (relative).  Hard contact modes switch branches where a node enters or
+/// leaves a tool, so their rows may read "kink".
+template <int D, class TG, class TGF, class World, class AddRow>
+void add_tool_rows(const scene::SceneDesc& scene, const Probe<double, D>& probe, const TG& grads, const TGF& grads_f,
+                   const World& world, AddRow& add_row) {
+  for (std::size_t k = 0; k < scene.tools.size() && k < grads.size(); ++k) {
+    const auto& t = scene.tools[k];
+    const ToolProbe<D>& tp = probe.tools[k];
+    const auto& g = grads[k];
+    const auto& gf = grads_f[k];
+    const std::string name = "tool '" + t.name + "' ";
+    auto row = [&](const std::string& what, double adj, double adj_f, ToolQuantity q, double h) {
+      add_row(name + what, adj, adj_f,
+              [k, q](Perturbation& p, double d) {
+                p.tool = int(k);
+                p.tool_quantity = q;
+                p.tool_delta = d;
+              },
+              h);
+    };
+    auto dot_actions = [&](const auto& ga, bool linear) {
+      double s = 0;
+      for (std::size_t n = 0; n < tp.actions.size() && n < ga.actions.size(); ++n) {
+        if (linear)
+          for (int a = 0; a < D; ++a) s += double(ga.actions[n].linear[std::size_t(a)]) * tp.actions[n].linear[std::size_t(a)];
+        else
+          for (int a = 0; a < kAngularDim<D>; ++a)
+            s += double(ga.actions[n].angular[std::size_t(a)]) * tp.actions[n].angular[std::size_t(a)];
+      }
+      return s;
+    };
+    auto dot_keys = [](const auto& gk, const auto& dir) {
+      double s = 0;
+      for (std::size_t i = 0; i < gk.size() && i < dir.size(); ++i)
+        for (std::size_t a = 0; a < dir[i].size(); ++a) s += double(gk[i][a]) * dir[i][a];
+      return s;
+    };
+    auto dot_arr = [](const auto& x, const auto& y) {
+      double s = 0;
+      for (std::size_t a = 0; a < y.size(); ++a) s += double(x[a]) * y[a];
+      return s;
+    };
+    switch (t.motion) {
+      case scene::ToolMotionType::Velocity:
+        row("velocity actions, linear (random direction)", dot_actions(g, true), dot_actions(gf, true),
+            ToolQuantity::LinearActions, 1e-6);
+        row("velocity actions, angular (random direction)", dot_actions(g, false), dot_actions(gf, false),
+            ToolQuantity::AngularActions, 1e-5);
+        [[fallthrough]];
+      case scene::ToolMotionType::Static:
+        row("initial position (random direction)", dot_arr(g.initial_position, tp.position),
+            dot_arr(gf.initial_position, tp.position), ToolQuantity::Position, 1e-6);
+        row("initial rotation (random direction, rad)", dot_arr(g.initial_rotation, tp.rotation),
+            dot_arr(gf.initial_rotation, tp.rotation), ToolQuantity::Rotation, 1e-5);
+        break;
+      case scene::ToolMotionType::Waypoints:
+        row("waypoint positions (random direction)", dot_keys(g.waypoint_positions, tp.waypoint_positions),
+            dot_keys(gf.waypoint_positions, tp.waypoint_positions), ToolQuantity::WaypointPositions, 1e-6);
+        row("waypoint rotations (random direction, rad)", dot_keys(g.waypoint_rotations, tp.waypoint_rotations),
+            dot_keys(gf.waypoint_rotations, tp.waypoint_rotations), ToolQuantity::WaypointRotations, 1e-5);
+        break;
+    }
+    const double mu = world.tools()[k].spec().friction;
+    if ((t.mode == ContactMode::Friction || t.mode == ContactMode::Soft) && mu > 1e-5)
+      row("friction", g.friction, gf.friction, ToolQuantity::Friction, 1e-6);
+    if (t.mode == ContactMode::Soft) {
+      const double stiffness = world.tools()[k].spec().stiffness;
+      // Reported as dL/d(k / k0): the derivative per relative change, like the material rows.
+      row("stiffness (relative)", stiffness * g.stiffness, stiffness * gf.stiffness, ToolQuantity::Stiffness, 1e-6);
+    }
+  }
+}
+
 template <int D>
 GradcheckReport run_gradcheck(const scene::SceneDesc& scene, const GradcheckOptions& o) {
   GradcheckReport report;
@@ -156,7 +335,8 @@ GradcheckReport run_gradcheck(const scene::SceneDesc& scene, const GradcheckOpti
   const auto probe_world = scene::build_world<double, D>(scene, Backend::Cpu);
   const std::size_t n = probe_world->num_particles();
   report.particles = n;
-  const Probe<double, D> probe = make_probe<D>(n, o.seed);
+  Probe<double, D> probe = make_probe<D>(n, o.seed);
+  add_tool_probes<D>(probe, scene, o.steps, o.seed);  // issue 6
   const auto base = evaluate<double, D>(scene, probe, o.steps, {}, true);
   const auto base_f = evaluate<float, D>(scene, probe, o.steps, {}, true);
 
@@ -309,6 +489,7 @@ GradcheckReport run_gradcheck(const scene::SceneDesc& scene, const GradcheckOpti
   for (double s : base_f.force_dot) adj_force_f += s;
   add_row("per-step external forces (random field)", adj_force, adj_force_f,
           [](Perturbation& p, double h) { p.force = h; }, 1e-6);
+  add_tool_rows<D>(scene, probe, base.grad.tools, base_f.grad.tools, *probe_world, add_row);  // issue 6
   return report;
 }
 

@@ -11,6 +11,9 @@
 //   every parameter of every material, density   (relative steps)
 //   friction of every separating wall face (with friction > 0)
 //   per-step external forces                     (a random force field, at zero)
+//   per tool (issue 6): velocity actions (linear, angular), waypoint positions
+//   and rotations, or the initial pose (random directions); friction (friction
+//   and soft contact); soft penalty stiffness (relative step)
 // Each finite difference is taken at h and h/2, from L(0), L(+-h), L(+-h/2).
 // A row whose adjoint disagrees with the central difference is marked "kink"
 // (neither passed nor failed, with a note saying why) instead of "FAIL" when

@@ -15,6 +15,11 @@ int MpmWorld<Real, D>::add_tool(Tool<D> tool) {
                      " tools act on one world");
   for (const auto& t : tools_)
     if (t.name() == tool.name()) throw InputError(context_ + ": two tools are named '" + tool.name() + "'");
+  // The grid speed limit (tool.hpp): a tool faster than half a cell per substep would let material tunnel through.
+  std::array<double, D> lo, hi;
+  for (int a = 0; a < D; ++a)
+    lo[a] = settings_.origin[a], hi[a] = settings_.origin[a] + settings_.dx * (settings_.resolution[a] - 1);
+  tool.check_grid_speed(settings_.dx, lo, hi);
   const Real* field = nullptr;
   if (tool.spec().shape == ToolShape::Mesh && tool.spec().mesh) {
     const std::vector<double>& values = tool.spec().mesh->values;

@@ -23,6 +23,7 @@
 #include "engine/scene/frame_output.hpp"
 #include "engine/scene/preview_renderer.hpp"
 #include "engine/scene/trajectory_recorder.hpp"
+#include "engine/scene/tool_reaction_csv.hpp"  // issue 6: tools.csv
 
 #ifndef PLIANT_VERSION
 #define PLIANT_VERSION "unknown"
@@ -72,9 +73,9 @@ std::string utc_now() {
 void clear_previous_outputs(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir / "run.json", ec)) return;
-  static const std::regex output_name(R"((frame_\d{5,}\.ply|preview_\d{5,}\.png|trajectory\.npz|preview\.mp4))");
+  static const std::regex output_name(R"((frame_\d{5,}\.ply|preview_\d{5,}\.png|trajectory\.npz|preview\.mp4|tools\.csv))");
   static const std::regex temp_name(
-      R"((frame_\d{5,}\.ply|preview_\d{5,}\.png|trajectory\.npz|preview\.mp4|run\.json)\.tmp\.(\d+))");
+      R"((frame_\d{5,}\.ply|preview_\d{5,}\.png|trajectory\.npz|preview\.mp4|tools\.csv|run\.json)\.tmp\.(\d+))");
   std::vector<fs::path> doomed;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
@@ -104,6 +105,7 @@ struct RunRecord {
   double wall_time_s = 0;
   std::string last_file;
   std::string npz_file;
+  std::string tools_file;  // issue 6: tools.csv
 
   std::string json_text() const {
     nlohmann::ordered_json j;
@@ -139,6 +141,7 @@ struct RunRecord {
     j["format"] = scene.output.formats;
     if (!last_file.empty()) j["last_frame_file"] = last_file;
     if (!npz_file.empty()) j["trajectory_file"] = npz_file;
+    if (!tools_file.empty()) j["tools_file"] = tools_file;  // issue 6
     j["previews_written"] = previews_written;
     j["wall_time_s"] = wall_time_s;
     return j.dump(2) + "\n";
@@ -235,6 +238,15 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
     write_file_atomic(result.npz_file, trajectory->encode());
     record.npz_file = result.npz_file;
   };
+  // issue 6: each tool's reaction per frame (tool_reaction_csv.hpp), rewritten atomically after every frame.
+  const auto write_tool_reactions = [&](int frames) {
+    if (world->tools().empty() || !mpm_active) return;
+    std::vector<std::string> names;
+    for (const auto& t : world->tools()) names.push_back(t.name());
+    record.tools_file = (dir / "tools.csv").string();
+    write_file_atomic(record.tools_file, encode_tool_reaction_csv(names, world->tool_reactions(), frames,
+                                                                  sim.substeps_per_frame, sim.dt));
+  };
 
   try {
     write_outputs(0);
@@ -255,6 +267,7 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
       p.substeps_per_second = step_s > 0 ? sim.substeps_per_frame / step_s : 0;
       p.sim_time_s = mpm_active ? world->time() : frame * sim.frame_duration();  // issue 5
       p.file = write_outputs(frame);
+      write_tool_reactions(frame);  // issue 6
       p.elapsed_s = seconds_since(start);
       if (options.on_frame) options.on_frame(p);
     }

@@ -17,6 +17,9 @@
 //                         the end (also after a failure, with the frames so far)
 //   preview_00000.png ... when preview.enabled: every preview.every_n_frames-th
 //                         frame rendered in software (preview_renderer.hpp)
+//   tools.csv             with a tools: section, each tool's mean reaction
+//                         force and torque per frame (tool_reaction_csv.hpp),
+//                         rewritten after every frame (issue 6)
 //   run.json              what ran: scene path and SHA-256, overrides, version,
 //                         backend, threads, particles, frames, wall time, status
 // Every file is written atomically (frame_output.hpp).  run.json is written

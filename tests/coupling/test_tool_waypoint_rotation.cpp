@@ -48,9 +48,10 @@ TEST(ToolWaypointRotation, GradientsMatchFiniteDifferences3D) {
   ToolSpec<3> spec = rotating_capsule<3>();
   // Three keys sweeping the capsule through the block's face; the substeps
   // (dt = 2 ms, 8 of them) span both segments and the hold after the last key.
+  // (About 20 degrees per key: fast, yet within the grid speed limit of half a cell per substep.)
   spec.waypoints = {{0.0, {0.33, 0.5, 0.5}, {10, 20, 5}},
-                    {0.006, {0.35, 0.5, 0.5}, {25, 5, 40}},
-                    {0.012, {0.36, 0.51, 0.49}, {15, -10, 70}}};
+                    {0.006, {0.35, 0.5, 0.5}, {18, 12, 25}},
+                    {0.012, {0.36, 0.51, 0.49}, {14, 4, 40}}};
   ToolRolloutCase<3> c;
   const auto base = run_tool_rollout<3>(spec, c, true);
   const auto& g = base.grad.tools.at(0).waypoint_rotations;
@@ -72,7 +73,7 @@ TEST(ToolWaypointRotation, GradientsMatchFiniteDifferences3D) {
 
 TEST(ToolWaypointRotation, GradientsMatchFiniteDifferences2D) {
   ToolSpec<2> spec = rotating_capsule<2>();
-  spec.waypoints = {{0.0, {0.33, 0.5}, {10, 0, 0}}, {0.008, {0.35, 0.5}, {40, 0, 0}}, {0.02, {0.36, 0.52}, {80, 0, 0}}};
+  spec.waypoints = {{0.0, {0.33, 0.5}, {10, 0, 0}}, {0.008, {0.35, 0.5}, {30, 0, 0}}, {0.02, {0.36, 0.52}, {50, 0, 0}}};
   ToolRolloutCase<2> c;
   c.steps = 12;
   const auto base = run_tool_rollout<2>(spec, c, true);

@@ -85,6 +85,21 @@ TEST(ToolForceTerm, GradientMatchesFiniteDifferences) {
     }
 }
 
+/// dL/du of `e` (at u) against central differences of problem.evaluate, entry by
+/// entry; each entry must move the loss (else the check would be empty).
+void expect_gradient_matches_fd(const Problem& problem, const std::vector<double>& u, const Evaluation& e, double floor) {
+  ASSERT_EQ(e.gradient.size(), u.size());
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    const double h = 1e-6;
+    auto up = u, down = u;
+    up[i] += h, down[i] -= h;
+    const double fd = (problem.evaluate(up, 0, false).loss - problem.evaluate(down, 0, false).loss) / (2 * h);
+    EXPECT_GT(std::fabs(fd), 1e-8) << problem.layout().entry_name(int(i)) << " does not move the loss";
+    EXPECT_NEAR(e.gradient[i], fd, 1e-6 * std::max(floor, std::fabs(fd)))
+        << problem.layout().entry_name(int(i)) << ": adjoint " << e.gradient[i] << ", FD " << fd;
+  }
+}
+
 TEST(ToolForceTerm, EvaluateGradientMatchesFiniteDifferences) {
   const auto scene = scene::parse_scene(kScene, "tool_force_test.yaml");
   const int before = cpu_threads();
@@ -95,28 +110,14 @@ TEST(ToolForceTerm, EvaluateGradientMatchesFiniteDifferences) {
   ASSERT_TRUE(e.ok) << e.error;
   EXPECT_GT(e.metrics.at("gentle.rms_force_N"), 1.0) << "the block does not hit the paddle: the check is empty";
   EXPECT_NEAR(e.metrics.at("loss.gentle") + e.metrics.at("loss.reach"), e.loss, 1e-12);
-  for (std::size_t i = 0; i < u.size(); ++i) {
-    const double h = 1e-6;
-    auto up = u, down = u;
-    up[i] += h, down[i] -= h;
-    const double fd = (problem.evaluate(up, 0, false).loss - problem.evaluate(down, 0, false).loss) / (2 * h);
-    EXPECT_NEAR(e.gradient[i], fd, 1e-6 * std::max(1.0, std::fabs(fd)))
-        << problem.layout().entry_name(int(i)) << ": adjoint " << e.gradient[i] << ", FD " << fd;
-  }
+  expect_gradient_matches_fd(problem, u, e, 1.0);
   // The tool_force term alone moves the gradient (so the reaction path is exercised).
   std::string only_force = kScene;
   only_force.replace(only_force.find("  reach:"), std::string("  reach: {type: com, body: block, target: [0.6, 0.5]}\n").size(), "");
   const Problem force_problem(scene::parse_scene(only_force, "tool_force_only.yaml"));
   const Evaluation f = force_problem.evaluate(u, 0, true);
   ASSERT_TRUE(f.ok) << f.error;
-  for (std::size_t i = 0; i < u.size(); ++i) {
-    const double h = 1e-6;
-    auto up = u, down = u;
-    up[i] += h, down[i] -= h;
-    const double fd = (force_problem.evaluate(up, 0, false).loss - force_problem.evaluate(down, 0, false).loss) / (2 * h);
-    EXPECT_GT(std::fabs(fd), 1e-8) << "entry " << i;
-    EXPECT_NEAR(f.gradient[i], fd, 1e-6 * std::max(1e-3, std::fabs(fd))) << "tool_force only, entry " << i;
-  }
+  expect_gradient_matches_fd(force_problem, u, f, 1e-3);
   set_cpu_threads(before);
 }
 
