@@ -1,6 +1,6 @@
 // The per-vertex FEM <-> tool contact body (kernels/coupling/fem_tool_contact.hpp)
 // against central finite differences in double, for every tool shape
-// (primitives and a mesh grid): the gradient against the energy, the Hessian
+// (primitives and a mesh grid of a torus): the gradient against the energy, the Hessian
 // block against the gradient, and the vector-Jacobian products with respect
 // to the previous position, both tool poses, the tool velocity, mu and k
 // against the gradient.  Points are drawn near the surface (inside, in the
@@ -27,9 +27,10 @@ struct Pair {
   double flat[I::size];
 };
 
-// A vertex at signed distance `depth` from the tool's end-pose surface (along
-// a random direction from the tool centre, then projected by Newton on phi).
-Pair make_pair(const ToolGeometry<double, 3>& geometry, std::mt19937& rng, double depth, double slide) {
+// A vertex at signed distance `depth` from the tool's end-pose surface: from
+// `start` (local; default 0.1 m along a random direction) by Newton on phi.
+Pair make_pair(const ToolGeometry<double, 3>& geometry, std::mt19937& rng, double depth, double slide,
+               const Vec<double, 3>* start = nullptr) {
   std::uniform_real_distribution<double> U(-1, 1);
   Pair p;
   p.geometry = geometry;
@@ -38,7 +39,7 @@ Pair make_pair(const ToolGeometry<double, 3>& geometry, std::mt19937& rng, doubl
   const Vec<double, 3> c1{{0.1 * U(rng), 0.1 * U(rng), 0.1 * U(rng)}};
   Vec<double, 3> dir{{U(rng), U(rng), U(rng)}};
   dir = (1.0 / norm(dir)) * dir;
-  Vec<double, 3> local = 0.1 * dir, g;
+  Vec<double, 3> local = start ? *start : 0.1 * dir, g;
   for (int it = 0; it < 20; ++it) {  // walk to phi = depth
     const double phi = tool_sdf(geometry, local, g);
     local -= ((phi - depth) / std::max(1e-12, dot(g, g))) * g;
@@ -134,18 +135,27 @@ TEST(FemToolContactKernel, DerivativesMatchFiniteDifferencesForEveryShape) {
       }
 }
 
+// A torus (not convex: the penalty's curvature term can be indefinite, which
+// is why Newton's blocks are PSD-projected) as a trilinear distance grid.
 TEST(FemToolContactKernel, DerivativesMatchFiniteDifferencesForAMeshTool) {
-  const TriangleMesh cube = transform_mesh(load_obj(std::string(PLIANT_SOURCE_DIR) + "/assets/meshes/cube.obj"),
-                                           MeshTransform{uniform_scale(0.2), {0, 0, 0}, {0, 0, 0}});
-  MeshSdfOptions o;
-  o.spacing = 0.01;
-  const MeshSdf sdf = build_mesh_sdf(cube, o, "test");
+  MeshTransform half_size;
+  half_size.scale = uniform_scale(0.5);  // major radius 0.175 m, minor 0.075 m
+  const TriangleMesh torus =
+      transform_mesh(load_obj(std::string(PLIANT_SOURCE_DIR) + "/assets/meshes/torus.obj"), half_size, "test");
+  MeshSdfOptions grid;
+  grid.spacing = 0.02;
+  const MeshSdf field = build_mesh_sdf(torus, grid, "test");
   ToolGeometry<double, 3> g{};
   g.shape = ToolShape::Mesh;
-  g.grid = sdf.view();
+  g.grid = field.view();
   std::mt19937 rng(5);
   for (double depth : {-3e-3, 1e-3})
-    for (double slide : {2e-5, 3e-3}) check_pair(make_pair(g, rng, depth, slide), "mesh depth " + std::to_string(depth));
+    for (double slide : {2e-5, 3e-3}) {
+      // Start next to the tube (inside the grid's narrow band, where the field is a distance).
+      const double angle = 6.0 * std::uniform_real_distribution<double>(0, 1)(rng);
+      const Vec<double, 3> start{{0.2 * std::cos(angle), 0.2 * std::sin(angle), 0.07}};
+      check_pair(make_pair(g, rng, depth, slide, &start), "mesh depth " + std::to_string(depth));
+    }
 }
 
 TEST(FemToolContactKernel, FarVerticesFeelNothingAndTheForcePushesOut) {
