@@ -240,6 +240,19 @@ RunResult run_impl(const SceneDesc& scene, const RunOptions& options) {
   };
   // issue 6: each tool's reaction per frame (tool_reaction_csv.hpp), rewritten atomically after every frame.
   const auto write_tool_reactions = [&](int frames) {
+    if (fem && !mpm_active && !fem->world().tools().empty()) {  // issue 6 (fem_tool): the FEM world's tools
+      std::vector<std::string> names;
+      std::vector<std::vector<ToolReaction>> reactions;
+      for (const auto& t : fem->world().tools()) {
+        names.push_back(t->name());
+        reactions.push_back(t->reactions());
+        reactions.back().resize(std::size_t(frames) * std::size_t(scene.fem.steps_per_frame));
+      }
+      record.tools_file = (dir / "tools.csv").string();
+      write_file_atomic(record.tools_file, encode_tool_reaction_csv(names, reactions, frames, scene.fem.steps_per_frame,
+                                                                    fem->world().settings().dt));
+      return;
+    }
     if (world->tools().empty() || !mpm_active) return;
     std::vector<std::string> names;
     for (const auto& t : world->tools()) names.push_back(t.name());
