@@ -10,6 +10,7 @@
 #include "engine/diff/mpm_rollout.hpp"
 #include "engine/optim/evaluate_fem.hpp"  // issue 7 (opt_fold): FEM-only scenes
 #include "engine/optim/objective_terms.hpp"
+#include "engine/optim/tool_controls.hpp"  // issue 7 (opt_tools)
 #include "engine/render/png_writer.hpp"
 #include "engine/scene/build_world.hpp"
 #include "engine/scene/frame_output.hpp"
@@ -54,7 +55,23 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
   const int steps = scene_.simulation.frames * spf;
   Evaluation e;
 
-  auto world = scene::build_world<Real, D>(scene_);
+  // issue 7 (opt_tools): tool controls rewrite the tools section before the
+  // world is built; a candidate whose waypoints break a tool's speed limit fails.
+  std::unique_ptr<MpmWorld<Real, D>> world;
+  if (has_tool_controls(layout_)) {
+    scene::SceneDesc moved = scene_;
+    apply_tool_controls(layout_, p, moved);
+    try {
+      world = scene::build_world<Real, D>(moved);
+    } catch (const InputError& err) {
+      e.ok = false;
+      e.loss = std::numeric_limits<double>::infinity();
+      e.error = err.what();
+      return e;
+    }
+  } else {
+    world = scene::build_world<Real, D>(scene_);
+  }
   // Controls that set the initial world: material values first (they change
   // particle masses), then initial velocities.
   for (std::size_t c = 0; c < controls.size(); ++c) {
@@ -271,6 +288,7 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
                                                                           [std::size_t(d.parameter_index)]);
     }
   }
+  add_tool_control_gradients<D>(layout_, scene_, p, g.tools, dL_dp);  // issue 7 (opt_tools)
   const std::vector<double> dp_du = layout_.dphysical_du(u);
   e.gradient.resize(p.size());
   for (std::size_t i = 0; i < p.size(); ++i) {

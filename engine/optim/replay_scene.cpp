@@ -77,6 +77,10 @@ std::string replay_scene_yaml(const scene::SceneDesc& scene, const std::vector<s
     if (b.shape.type == scene::ShapeType::Mesh) root["bodies"][b.name]["shape"]["file"] = absolute(b.shape.resolved_file);
   for (const auto& t : scene.optimization.objective)
     if (!t.resolved_file.empty()) root["objective"][t.name]["file"] = absolute(t.resolved_file);
+  for (const auto& t : scene.tools)  // issue 7 (opt_tools): mesh tools (cups, bowls) read from the output directory too
+    if (!t.resolved_file.empty()) root["tools"][t.name]["shape"]["file"] = absolute(t.resolved_file);
+  for (const auto& b : scene.fem.bodies)  // issue 7 (opt_fold): FEM meshes (tet files, shell OBJs) too
+    if (!b.resolved_file.empty()) root["fem"]["bodies"][b.name]["mesh"] = absolute(b.resolved_file);
   for (const auto& b : scene.fem.bodies)  // issue 7 (opt_fold): FEM meshes (tet files, shell OBJs) too
     if (!b.resolved_file.empty()) root["fem"]["bodies"][b.name]["mesh"] = absolute(b.resolved_file);
   YAML::Emitter out;

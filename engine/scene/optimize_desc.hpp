@@ -22,7 +22,7 @@ namespace pl::scene {
 /// when log_space), engine/optim/controls.hpp.
 struct ControlDesc {
   std::string name;  // key under `controls:`
-  std::string kind;  // "initial_velocity" | "actuation" | "material"
+  std::string kind;  // "initial_velocity" | "actuation" | "material" | "tool_velocity" | "tool_waypoints" | "tool_contact"
   // initial_velocity, actuation: the body (index into SceneDesc::bodies)
   std::string body;
   int body_index = -1;
@@ -34,6 +34,14 @@ struct ControlDesc {
   // actuation: the horizon is split into `segments` equal pieces, each with a
   // constant total force [N] on the body (spread evenly over its particles)
   int segments = 0;
+  // --- tool controls (issue 7, opt_tools): the control replaces the named
+  // tools' motion (tool_velocity, tool_waypoints) or contact value (tool_contact).
+  std::vector<std::string> tools;  // tool names; tool_waypoints may move several as one rigid group
+  std::vector<int> tool_indices;   // into SceneDesc::tools; [0] is the group's pivot
+  bool linear = true, angular = false;    // tool_velocity: values per piece (segments pieces)
+  bool position = true, rotation = false; // tool_waypoints: values per key
+  std::vector<double> times;              // tool_waypoints: key times [s], > 0, increasing
+  // (tool_contact uses `parameter`: friction | stiffness)
   std::vector<double> init, lower, upper;  // one entry per value (size())
   bool log_space = false;
   std::string loc;  // "file:line:col" of the entry, for messages

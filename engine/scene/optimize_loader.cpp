@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "engine/core/error.hpp"
+#include "engine/coupling/tool.hpp"  // contact_mode_name (tool controls)
 #include "materials/registry.hpp"
 
 namespace pl::scene {
@@ -32,6 +33,16 @@ const std::vector<ControlKindRow>& control_kind_table() {
       {"initial_velocity", {"body"}, "the initial velocity of one body [m/s], dim values"},
       {"actuation", {"body", "segments"}, "a total force on one body [N], piecewise constant over `segments` pieces"},
       {"material", {"material", "parameter"}, "one material parameter (or density) [its unit]"},
+      // issue 7 (opt_tools): tool controls, read by parse_tool_control below
+      {"tool_velocity", {"tool", "segments", "linear", "angular"},
+       "a tool's linear [m/s] and/or angular [rad/s] velocity, piecewise constant over `segments` pieces"},
+      {"tool_waypoints", {"tool", "tools", "times", "position", "rotation"},
+       "positions [m] and/or rotations [deg] of a tool (or a rigid group of tools) at key times"},
+      {"tool_contact", {"tool", "parameter"}, "a tool's friction coefficient or soft-contact stiffness [1/s^2]"},
+      // issue 7 (opt_fold): FEM controls, read by parse_fem_control below
+      {"fem_drive", {"body", "waypoints", "translate"},
+       "waypoints of an FEM body's drive group: an angle [rad] about the drive's rotation axis, then a translation [m]"},
+      {"fem_material", {"body", "parameter"}, "one parameter of an FEM body's energy terms [its unit]"},
       // issue 7 (opt_fold): FEM controls, read by parse_fem_control below
       {"fem_drive", {"body", "waypoints", "translate"},
        "waypoints of an FEM body's drive group: an angle [rad] about the drive's rotation axis, then a translation [m]"},
@@ -165,16 +176,13 @@ class OptimizationParser {
       } else if (c.kind == "actuation") {
         c.body_index = body(value, path, true);
         c.body = s_.bodies[std::size_t(c.body_index)].name;
-        const long long steps = (long long)s_.simulation.frames * s_.simulation.substeps_per_frame;
-        const YAML::Node seg = r_.require(value, path, "segments", "the number of piecewise-constant pieces, >= 1");
-        const long long n = r_.integer(seg, path + ".segments", "an integer >= 1");
-        if (n < 1 || n > 100000)
-          r_.fail(seg, path + ".segments", "expected an integer in [1, 100000], got " + std::to_string(n));
-        c.segments = int(std::min<long long>(n, std::max<long long>(steps, 1)));  // never more pieces than substeps
+        c.segments = segments(value, path);
         count = std::size_t(c.segments) * std::size_t(dim());
         unit = "N";
       } else if (c.kind.rfind("fem_", 0) == 0) {
         count = parse_fem_control(value, path, c, unit);  // issue 7 (opt_fold)
+      } else if (c.kind.rfind("tool_", 0) == 0) {
+        count = parse_tool_control(value, path, c, unit);  // issue 7 (opt_tools)
       } else {  // material
         const YAML::Node mn = r_.require(value, path, "material", "a material label under 'materials'");
         c.material = r_.string(mn, path + ".material", "a material label");
@@ -215,9 +223,111 @@ class OptimizationParser {
                                           fmt(c.upper[i]) + "]");
       }
       if (c.kind == "material") check_material_range(c, in, path);
+      if (c.kind == "tool_contact" && !(c.lower[0] >= 0 && (c.parameter == "friction" || c.lower[0] > 0)))
+        r_.fail(lo, path + ".lower", c.parameter == "friction" ? "a friction coefficient must be >= 0"
+                                                               : "a contact stiffness must be > 0 [1/s^2]");
       o_.controls.push_back(std::move(c));
     }
   }
+
+  // --- tool controls (issue 7, opt_tools) ------------------------------------
+  // The control takes over the named tools' motion (tool_velocity,
+  // tool_waypoints) or one contact value (tool_contact); engine/optim/tool_controls.cpp
+  // applies the values and collects their gradients.
+  int tool(const YAML::Node& n, const std::string& path) {
+    std::vector<std::string> names;
+    for (const auto& t : s_.tools) names.push_back(t.name);
+    const std::string name = r_.string(n, path, "a tool name under 'tools'");
+    for (std::size_t i = 0; i < s_.tools.size(); ++i)
+      if (s_.tools[i].name == name) return int(i);
+    r_.fail(n, path, "unknown tool '" + name + "'." + detail::suggestion(name, names) +
+                         (names.empty() ? " This scene has no tools: section." : " Tools in this scene: " + join(names) + "."));
+    return -1;
+  }
+
+  bool flag(const YAML::Node& map, const std::string& path, const char* key, bool fallback) {
+    const YAML::Node n = r_.find(map, key);
+    return n.IsDefined() ? r_.boolean(n, path + "." + key) : fallback;
+  }
+
+  /// Reads the tool keys of `c`; returns its number of values and sets `unit`.
+  std::size_t parse_tool_control(const YAML::Node& value, const std::string& path, ControlDesc& c, std::string& unit) {
+    const int D = dim(), A = D == 3 ? 3 : 1;
+    const YAML::Node group = r_.find(value, "tools");
+    if (group.IsDefined()) {
+      if (c.kind != "tool_waypoints")
+        r_.fail(group, path + ".tools", "only tool_waypoints moves a rigid group of tools; name one 'tool' here");
+      if (r_.has(value, "tool")) r_.fail(group, path + ".tools", "give either 'tool' or 'tools' (a rigid group), not both");
+      if (!group.IsSequence() || group.size() == 0)
+        r_.fail(group, path + ".tools", "expected a non-empty list of tool names (the first is the group's pivot)");
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        const int t = tool(group[i], path + ".tools[" + std::to_string(i) + "]");
+        if (std::count(c.tool_indices.begin(), c.tool_indices.end(), t))
+          r_.fail(group[i], path + ".tools[" + std::to_string(i) + "]", "tool '" + s_.tools[std::size_t(t)].name + "' is listed twice");
+        c.tool_indices.push_back(t);
+      }
+    } else {
+      c.tool_indices.push_back(tool(r_.require(value, path, "tool", "a tool name under 'tools'"), path + ".tool"));
+    }
+    for (int t : c.tool_indices) c.tools.push_back(s_.tools[std::size_t(t)].name);
+    if (c.kind == "tool_contact") {
+      const ToolDesc& t = s_.tools[std::size_t(c.tool_indices[0])];
+      const YAML::Node pn = r_.require(value, path, "parameter", "friction or stiffness");
+      c.parameter = r_.choice(pn, path + ".parameter", {"friction", "stiffness"});
+      const bool ok = c.parameter == "stiffness" ? t.mode == ContactMode::Soft
+                                                 : (t.mode == ContactMode::Friction || t.mode == ContactMode::Soft);
+      if (!ok)
+        r_.fail(pn, path + ".parameter", "tool '" + t.name + "' has contact mode '" + contact_mode_name(t.mode) + "', which does not use " +
+                                             c.parameter + " (friction: modes friction and soft; stiffness: mode soft)");
+      unit = c.parameter == "friction" ? "1" : "1/s^2";
+      return 1;
+    }
+    // A moving control replaces the tool's motion: the tool must not have one of its own,
+    // and no two controls may move the same tool.
+    for (std::size_t i = 0; i < c.tool_indices.size(); ++i) {
+      const ToolDesc& t = s_.tools[std::size_t(c.tool_indices[i])];
+      if (t.motion != ToolMotionType::Static)
+        r_.fail(value, path, "tool '" + t.name + "' has a motion under tools." + t.name +
+                                 ".motion; a tool moved by a control must be static there (the control gives its motion)");
+      for (const auto& other : o_.controls)
+        if ((other.kind == "tool_velocity" || other.kind == "tool_waypoints") &&
+            std::count(other.tool_indices.begin(), other.tool_indices.end(), c.tool_indices[i]))
+          r_.fail(value, path, "tool '" + t.name + "' is already moved by control '" + other.name + "'");
+    }
+    if (c.kind == "tool_velocity") {
+      c.segments = segments(value, path);
+      c.linear = flag(value, path, "linear", true);
+      c.angular = flag(value, path, "angular", false);
+      if (!c.linear && !c.angular) r_.fail(value, path, "linear and angular are both false: the control has no values");
+      unit = c.linear && c.angular ? "m/s, rad/s" : c.linear ? "m/s" : "rad/s";
+      return std::size_t(c.segments) * std::size_t((c.linear ? D : 0) + (c.angular ? A : 0));
+    }
+    const YAML::Node times = r_.require(value, path, "times", "the key times [s], > 0 and increasing");
+    if (!times.IsSequence() || times.size() == 0) r_.fail(times, path + ".times", "expected a non-empty list of key times [s]");
+    for (std::size_t i = 0; i < times.size(); ++i) {
+      const std::string tp = path + ".times[" + std::to_string(i) + "]";
+      const double t = r_.number(times[i], tp, "a time [s]");
+      if (!(t > (c.times.empty() ? 0.0 : c.times.back())))
+        r_.fail(times[i], tp, "key times must be > 0 (t = 0 is the tool's pose under tools:) and increase strictly, got " + fmt(t));
+      c.times.push_back(t);
+    }
+    c.position = flag(value, path, "position", true);
+    c.rotation = flag(value, path, "rotation", false);
+    if (!c.position && !c.rotation) r_.fail(value, path, "position and rotation are both false: the control has no values");
+    unit = c.position && c.rotation ? "m, deg" : c.position ? "m" : "deg";
+    return c.times.size() * std::size_t((c.position ? D : 0) + (c.rotation ? A : 0));
+  }
+
+  /// Piecewise-constant pieces over the horizon (actuation, tool_velocity).
+  int segments(const YAML::Node& value, const std::string& path) {
+    const long long steps = (long long)s_.simulation.frames * s_.simulation.substeps_per_frame;
+    const YAML::Node seg = r_.require(value, path, "segments", "the number of piecewise-constant pieces, >= 1");
+    const long long n = r_.integer(seg, path + ".segments", "an integer >= 1");
+    if (n < 1 || n > 100000) r_.fail(seg, path + ".segments", "expected an integer in [1, 100000], got " + std::to_string(n));
+    return int(std::min<long long>(n, std::max<long long>(steps, 1)));  // never more pieces than substeps
+  }
+
+  // --- end of tool controls ----------------------------------------------------
 
   /// The bounds of a material control must be values the model accepts, so
   /// that no candidate the optimizer may try is refused half-way.

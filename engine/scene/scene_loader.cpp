@@ -337,8 +337,8 @@ class Parser {
                    s);
     parse_output(r_.find(root, "output"), s);
     parse_preview(r_.find(root, "preview"), s);
+    parse_tools(root, r_, s);         // issue 6: tools (tools_loader.cpp); before the controls, which may name tools
     parse_optimization(root, r_, s);  // issue 7: controls, objective, optimizer (optimize_loader.cpp)
-    parse_tools(root, r_, s);         // issue 6: tools (tools_loader.cpp)
     parse_fem(root, r_, s);           // issue 5: fem (fem_loader.cpp)
     if (s.bodies.empty() && s.fem.bodies.empty())  // issue 5: e.g. an empty fem section
       r_.fail(root, "", "the scene has no bodies: add MPM bodies under 'bodies:' or FEM bodies under 'fem.bodies:'");
