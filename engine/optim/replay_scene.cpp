@@ -81,8 +81,6 @@ std::string replay_scene_yaml(const scene::SceneDesc& scene, const std::vector<s
     if (!t.resolved_file.empty()) root["tools"][t.name]["shape"]["file"] = absolute(t.resolved_file);
   for (const auto& b : scene.fem.bodies)  // issue 7 (opt_fold): FEM meshes (tet files, shell OBJs) too
     if (!b.resolved_file.empty()) root["fem"]["bodies"][b.name]["mesh"] = absolute(b.resolved_file);
-  for (const auto& b : scene.fem.bodies)  // issue 7 (opt_fold): FEM meshes (tet files, shell OBJs) too
-    if (!b.resolved_file.empty()) root["fem"]["bodies"][b.name]["mesh"] = absolute(b.resolved_file);
   YAML::Emitter out;
   out.SetDoublePrecision(17);
   out << YAML::Comment(comment) << YAML::Newline << root;

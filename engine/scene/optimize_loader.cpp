@@ -43,10 +43,6 @@ const std::vector<ControlKindRow>& control_kind_table() {
       {"fem_drive", {"body", "waypoints", "translate"},
        "waypoints of an FEM body's drive group: an angle [rad] about the drive's rotation axis, then a translation [m]"},
       {"fem_material", {"body", "parameter"}, "one parameter of an FEM body's energy terms [its unit]"},
-      // issue 7 (opt_fold): FEM controls, read by parse_fem_control below
-      {"fem_drive", {"body", "waypoints", "translate"},
-       "waypoints of an FEM body's drive group: an angle [rad] about the drive's rotation axis, then a translation [m]"},
-      {"fem_material", {"body", "parameter"}, "one parameter of an FEM body's energy terms [its unit]"},
   };
   return t;
 }
@@ -179,10 +175,10 @@ class OptimizationParser {
         c.segments = segments(value, path);
         count = std::size_t(c.segments) * std::size_t(dim());
         unit = "N";
-      } else if (c.kind.rfind("fem_", 0) == 0) {
-        count = parse_fem_control(value, path, c, unit);  // issue 7 (opt_fold)
       } else if (c.kind.rfind("tool_", 0) == 0) {
         count = parse_tool_control(value, path, c, unit);  // issue 7 (opt_tools)
+      } else if (c.kind.rfind("fem_", 0) == 0) {
+        count = parse_fem_control(value, path, c, unit);  // issue 7 (opt_fold)
       } else {  // material
         const YAML::Node mn = r_.require(value, path, "material", "a material label under 'materials'");
         c.material = r_.string(mn, path + ".material", "a material label");
