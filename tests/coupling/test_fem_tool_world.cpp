@@ -128,6 +128,31 @@ TEST(FemToolWorld, PressedBlockStaysOutsideTheToolWithinTolerance) {
   EXPECT_GT(w.tools()[0]->reactions().back().force[2], 0);  // the block pushes the plate up
 }
 
+// The static solve (no inertia, no friction) sees a tool too: a static plate
+// placed 2 mm into the top of a block with a pinned bottom (a static solve has
+// no friction, so a block only on the ground could slide freely) presses it.
+TEST(FemToolWorld, StaticSolveSettlesAgainstAStaticTool) {
+  FemSettings s;
+  FemWorld<double> w(s);
+  w.add_tet_body("block", make_box_mesh({0, 0, 0}, {0.1, 0.1, 0.1}, {2, 2, 2}), soft(2e4));
+  std::vector<int> bottom;
+  for (int v = 0; v < w.num_vertices(); ++v)
+    if (w.positions()[std::size_t(3 * v + 2)] < 1e-9) bottom.push_back(v);
+  w.pin(bottom);
+  ToolSpec<3> plate = box_tool({0.05, 0.05, 0.1 + 0.01 - 2e-3}, {0.08, 0.08, 0.01});
+  plate.stiffness = kFemToolDefaultStiffness;
+  plate.softness = kFemToolDefaultSoftness;
+  w.add_tool(plate, "test");
+  EXPECT_GT(w.solve_static(), 0);
+  double deepest = 0, top = 0;
+  for (int v = 0; v < w.num_vertices(); ++v) {
+    deepest = std::min(deepest, vertex_distance(w, v));
+    top = std::max(top, w.positions()[std::size_t(3 * v + 2)]);
+  }
+  EXPECT_GT(deepest, -1e-3);
+  EXPECT_LT(top, 0.1 - 1e-3);  // the top face was pushed down (most of the 2 mm)
+}
+
 // ---- gradient checks -------------------------------------------------------------
 
 struct Loss {
