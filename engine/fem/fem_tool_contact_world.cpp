@@ -13,8 +13,7 @@ int FemWorld<Real>::add_tool(const ToolSpec<3>& spec, const std::string& context
   if (settings_.integrator != FemIntegrator::kImplicitEuler)
     throw InputError(context + ": tool '" + spec.name +
                      "': tools act on FEM bodies through the implicit integrator's incremental potential; "
-                     "set fem.integrator: implicit (FEM bodies coupled to MPM material need the explicit one, so a "
-                     "scene cannot have both yet)");
+                     "set fem.integrator: implicit");
   // The FEM-side Tool is planned with the FEM dt, so pose(n + 1) is the pose
   // at the end of FEM step n (fem_tool_contact.hpp explains the timing).
   tools_.push_back(std::make_shared<FemToolContact<Real>>(spec, settings_.dt, context));
