@@ -32,12 +32,13 @@ void CoupledRollout<Real>::forward() {
   mpm_.mpm_backend().free_states();
   mpm_slots_.assign(std::size_t(slots), -1);
   fem_slots_.assign(std::size_t(slots), FemState{});
+  if (loss_reads(0) && options_.on_state) options_.on_state(0, mpm_.particles(), fem_);  // issue 7 (opt_grasp)
   schedule_->run_forward(*this);
   forward_done_ = true;
 }
 
 template <class Real>
-void CoupledRollout<Real>::advance(int from, int to, bool /*recompute*/) {
+void CoupledRollout<Real>::advance(int from, int to, bool recompute) {
   const SubstepParams<Real, 3> params = mpm_.substep_params();  // carries the coupling hook
   for (int step = from; step < to; ++step) {
     const std::uint64_t fault = mpm_.mpm_backend().substep(params);
@@ -45,6 +46,7 @@ void CoupledRollout<Real>::advance(int from, int to, bool /*recompute*/) {
     if (fault != kNoFault) throw SimulationError(mpm_.describe_fault(fault, start_step_ + step + 1));
     fem_.set_external_forces(coupling_.vertex_forces());
     fem_.step();
+    if (!recompute && loss_reads(step + 1) && options_.on_state) options_.on_state(step + 1, mpm_.particles(), fem_);  // issue 7 (opt_grasp)
   }
 }
 
@@ -86,6 +88,7 @@ void CoupledRollout<Real>::seed_final(int /*steps*/) {
     options_.final_loss_gradient(mpm_.particles(), fem_, a, fem_adj_.x, fem_adj_.v);
     mpm_.mpm_backend().add_state_adjoint(a);
   }
+  add_loss_gradient(options_.steps);  // issue 7 (opt_grasp)
   // The FEM adjoint of a substep runs inside the coupling's adjoint, once the
   // recomputed apply() has produced that substep's forces.
   coupling_.before_adjoint = [this] {
@@ -106,7 +109,24 @@ void CoupledRollout<Real>::adjoint(int step) {
   }
   std::fill(coupling_.adj_positions.begin(), coupling_.adj_positions.end(), Real(0));
   std::fill(coupling_.adj_velocities.begin(), coupling_.adj_velocities.end(), Real(0));
+  add_loss_gradient(step);  // issue 7 (opt_grasp)
 }
+
+// issue 7 (opt_grasp) begin: intermediate-state losses (see the header)
+template <class Real>
+bool CoupledRollout<Real>::loss_reads(int step) const {
+  return options_.loss_reads_step && options_.loss_reads_step(step);
+}
+
+template <class Real>
+void CoupledRollout<Real>::add_loss_gradient(int step) {
+  if (!loss_reads(step) || !options_.loss_gradient) return;
+  ParticleAdjoint<Real, 3> a;
+  a.resize(mpm_.num_particles());
+  options_.loss_gradient(step, mpm_.particles(), a, fem_adj_.x, fem_adj_.v);
+  mpm_.mpm_backend().add_state_adjoint(a);
+}
+// issue 7 (opt_grasp) end
 
 template <class Real>
 CoupledRolloutGradients<Real> CoupledRollout<Real>::backward() {

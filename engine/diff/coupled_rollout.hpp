@@ -35,6 +35,16 @@ struct CoupledRolloutOptions {
   std::function<void(const ParticleSet<Real, 3>& particles, const fem::FemWorld<Real>& fem,
                      ParticleAdjoint<Real, 3>& adj_particles, std::vector<Real>& adj_x, std::vector<Real>& adj_v)>
       final_loss_gradient;
+  // issue 7 (opt_grasp) begin: losses on intermediate states, as MpmRollout's
+  // loss_reads_step / on_state / loss_gradient (step counts from 0 = s_0 to steps = s_T).
+  std::function<bool(int step)> loss_reads_step;  // unset: none besides final_loss_gradient
+  /// The state s_step in the forward pass (not called again when the backward pass recomputes).
+  std::function<void(int step, const ParticleSet<Real, 3>& particles, const fem::FemWorld<Real>& fem)> on_state;
+  /// dL/ds_step of the MPM particles (adj_particles, sized); the FEM's adj_x, adj_v (3 per vertex).
+  std::function<void(int step, const ParticleSet<Real, 3>& particles, ParticleAdjoint<Real, 3>& adj_particles,
+                     std::vector<Real>& adj_x, std::vector<Real>& adj_v)>
+      loss_gradient;
+  // issue 7 (opt_grasp) end
 };
 
 template <class Real>
@@ -66,6 +76,8 @@ class CoupledRollout : private ReverseMachine {
   void restore(int slot) override;
   void adjoint(int step) override;
   void seed_final(int steps) override;
+  bool loss_reads(int step) const;             // issue 7 (opt_grasp)
+  void add_loss_gradient(int step);            // issue 7 (opt_grasp)
 
   MpmFemCoupling<Real>& coupling_;
   MpmWorld<Real, 3>& mpm_;

@@ -9,6 +9,7 @@
 #include "engine/core/error.hpp"
 #include "engine/diff/mpm_rollout.hpp"
 #include "engine/optim/evaluate_fem.hpp"  // issue 7 (opt_fold): FEM-only scenes
+#include "engine/optim/evaluate_coupled.hpp"  // issue 7 (opt_grasp): coupled MPM + FEM scenes
 #include "engine/optim/objective_terms.hpp"
 #include "engine/optim/tool_controls.hpp"  // issue 7 (opt_tools)
 #include "engine/render/png_writer.hpp"
@@ -25,12 +26,9 @@ Problem::Problem(const scene::SceneDesc& scene) : scene_(scene), layout_(scene.o
     throw InputError(scene.path + ": the scene has no controls or no objective; `pliant optimize` needs the "
                                   "sections controls, objective and optimizer (docs/scene_format.md, Optimization)");
   for (const auto& t : o.objective) terms_.push_back(make_term(t, scene, layout_));
-  check_fem_problem(scene_, terms_);  // issue 7 (opt_fold): FEM kinds only on FEM-only scenes, and vice versa
-  // issue 6 (mpm_fem) begin: the optimizer's MPM rollout would ignore the FEM bodies' forces
-  if (scene.fem.coupling)
-    throw InputError(scene.fem.coupling_where + ": `pliant optimize` does not run coupled MPM + FEM scenes yet "
-                     "(engine/diff/coupled_rollout.hpp differentiates them from C++)");
-  // issue 6 (mpm_fem) end
+  // issue 7 (opt_grasp): coupled MPM + FEM scenes have their own evaluation (evaluate_coupled.hpp)
+  if (uses_coupled_evaluation(scene_)) check_coupled_problem(scene_, terms_);
+  else check_fem_problem(scene_, terms_);  // issue 7 (opt_fold): FEM kinds only on FEM-only scenes, and vice versa
 }
 
 Problem::~Problem() = default;
@@ -305,6 +303,7 @@ Evaluation Problem::evaluate(const std::vector<double>& u, std::uint64_t /*seed*
     throw InputError(scene_.path + ": evaluate: expected " + std::to_string(layout_.size()) + " parameters, got " +
                      std::to_string(u.size()));
   if (uses_fem_evaluation(scene_)) return evaluate_fem(scene_, layout_, terms_, u, gradient, outputs);  // issue 7 (opt_fold)
+  if (uses_coupled_evaluation(scene_)) return evaluate_coupled(scene_, layout_, terms_, u, gradient, outputs);  // issue 7 (opt_grasp)
   const bool dbl = scene_.simulation.precision == scene::Precision::Double;
   if (scene_.simulation.dim == 2) return dbl ? run<double, 2>(u, gradient, outputs) : run<float, 2>(u, gradient, outputs);
   return dbl ? run<double, 3>(u, gradient, outputs) : run<float, 3>(u, gradient, outputs);

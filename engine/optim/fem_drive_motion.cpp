@@ -39,4 +39,30 @@ std::array<double, 3> rotate_about(const std::array<double, 3>& x, const std::ar
   return y;
 }
 
+// issue 7 (opt_grasp) begin
+DrivePose drive_pose(const double* values, int K, bool translate, double s) {
+  const int stride = translate ? 4 : 1;
+  const std::vector<double> w = waypoint_weights(K, s);
+  DrivePose q;
+  for (int j = 1; j <= K; ++j) {
+    const double* v = values + (j - 1) * stride;
+    q.theta += w[std::size_t(j)] * v[0];
+    if (translate)
+      for (std::size_t a = 0; a < 3; ++a) q.d[a] += w[std::size_t(j)] * v[1 + a];
+  }
+  return q;
+}
+
+void add_drive_pose_gradient(int K, bool translate, double s, const DrivePose& g, double* grad) {
+  const int stride = translate ? 4 : 1;
+  const std::vector<double> w = waypoint_weights(K, s);
+  for (int j = 1; j <= K; ++j) {
+    double* o = grad + (j - 1) * stride;
+    o[0] += w[std::size_t(j)] * g.theta;
+    if (translate)
+      for (std::size_t a = 0; a < 3; ++a) o[1 + a] += w[std::size_t(j)] * g.d[a];
+  }
+}
+// issue 7 (opt_grasp) end
+
 }  // namespace pl::optim

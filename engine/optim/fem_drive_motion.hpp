@@ -29,4 +29,17 @@ std::vector<double> waypoint_weights(int waypoints, double s);
 std::array<double, 3> rotate_about(const std::array<double, 3>& r, const std::array<double, 3>& c,
                                    const std::array<double, 3>& k, double theta);
 
+// issue 7 (opt_grasp) begin: the pose of one fem_drive control, shared by the coupled evaluation
+/// Angle and translation at waypoint parameter s from the control's values
+/// (K waypoints, each [theta] or [theta, tx, ty, tz] when translate): q(s) = sum_j w_j(s) q_j.
+struct DrivePose {
+  double theta = 0;
+  std::array<double, 3> d{0, 0, 0};
+};
+DrivePose drive_pose(const double* values, int waypoints, bool translate, double s);
+/// Adds the chain rule of drive_pose into grad (same layout as values):
+/// dL/dq_j += w_j(s) (dL/dtheta, dL/dd).
+void add_drive_pose_gradient(int waypoints, bool translate, double s, const DrivePose& dL_dpose, double* grad);
+// issue 7 (opt_grasp) end
+
 }  // namespace pl::optim
