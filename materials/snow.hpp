@@ -80,7 +80,7 @@ struct Snow : ModelDefaults {
   template <class Real, int D>
   PL_HD static void project(const Real* p, Mat<Real, D>& F, Real& plastic, Real /*dt*/) {
     const Real lo = Real(1) - p[kCriticalCompression], hi = Real(1) + p[kCriticalStretch];
-    const Svd<Real, D> s = svd_rotation_variant(F);
+    const Svd<Real, D> s = svd_rotation_variant_fast(F);  // kernels/math/polar.hpp
     Vec<Real, D> clamped;
     Real ratio = Real(1);  // |det before| / det after, accumulated per singular value
     bool changed = false;
@@ -171,7 +171,7 @@ struct Snow : ModelDefaults {
                                 const Mat<Real, D>& adj_F_out, Real adj_plastic_out, Mat<Real, D>& adj_F_trial,
                                 Real& adj_plastic_in, Real* adj_p) {
     const Real lo = Real(1) - p[kCriticalCompression], hi = Real(1) + p[kCriticalStretch];
-    const Svd<Real, D> s = svd_rotation_variant(F_trial);
+    const Svd<Real, D> s = svd_rotation_variant_fast(F_trial);  // the forward's SVD, bit for bit
     Vec<Real, D> clamped;
     Mat<Real, D> dclamped = Mat<Real, D>::zero();
     Real ratio = Real(1);

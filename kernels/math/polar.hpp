@@ -143,6 +143,48 @@ PL_HD PL_INLINE PolarFactors<Real, D> polar_factors(const Mat<Real, D>& F, Svd<R
   return f;
 }
 
+/// svd_rotation_variant(F), by the polar factor in 2D: where the closed-form R
+/// applies (det F > 0, well conditioned), F = R S with S = R^T F symmetric
+/// positive definite, S = V diag(sigma) V^T in closed form and U = R V.  For
+/// S = [[p, q], [q, r]], with m = (p + r)/2, d = (p - r)/2, h = |(d, q)|:
+///   sigma_0 = m + h,  sigma_1 = det F / sigma_0  (no cancellation), and the
+///   eigenvector of sigma_0 is (d + h, q) when d >= 0, else (q, h - d) (the
+///   better conditioned of the two rows of S - sigma_0 I), normalized;
+///   V = [v, (-v_1, v_0)] (det V = +1); h = 0 (repeated values) gives V = I.
+/// Same convention as svd.hpp (sorted, U, V rotations; all sigma > 0 here).
+/// ~4x cheaper than the Jacobi SVD for the snow return mapping, which needs
+/// the singular values.  3D, and 2D outside the fast domain: svd_rotation_variant.
+template <class Real, int D>
+PL_HD PL_INLINE Svd<Real, D> svd_rotation_variant_fast(const Mat<Real, D>& F) {
+  Svd<Real, D> out;
+  if constexpr (D == 2) {
+    const PolarFactors<Real, 2> f = polar_factors(F, out);
+    if (!f.fast) return out;  // polar_factors computed the general SVD
+    const Mat<Real, 2> S = transpose(f.R) * F;
+    const Real m = Real(0.5) * (S(0, 0) + S(1, 1)), d = Real(0.5) * (S(0, 0) - S(1, 1));
+    const Real q = Real(0.5) * (S(0, 1) + S(1, 0));
+    const Real h = sqrt(d * d + q * q);
+    out.sigma[0] = m + h;
+    out.sigma[1] = determinant(F) / out.sigma[0];
+    Real v0 = Real(1), v1 = Real(0);
+    if (h > Real(0)) {
+      v0 = d >= Real(0) ? d + h : q;
+      v1 = d >= Real(0) ? q : h - d;
+      const Real inv = Real(1) / sqrt(v0 * v0 + v1 * v1);
+      v0 *= inv;
+      v1 *= inv;
+    }
+    out.V(0, 0) = v0;
+    out.V(1, 0) = v1;
+    out.V(0, 1) = -v1;
+    out.V(1, 1) = v0;
+    out.U = f.R * out.V;
+    return out;
+  } else {
+    return svd_rotation_variant(F);
+  }
+}
+
 template <class Real, int D>
 PL_HD PL_INLINE Mat<Real, D> polar_rotation(const Mat<Real, D>& F) {
   Svd<Real, D> unused;

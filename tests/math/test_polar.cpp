@@ -85,6 +85,36 @@ void check_domain() {
 TEST(PolarFast, DomainAndFallbacks2D) { check_domain<2>(); }
 TEST(PolarFast, DomainAndFallbacks3D) { check_domain<3>(); }
 
+// svd_rotation_variant_fast (2D closed form through the polar factor; 3D and
+// the rest of 2D: the general SVD): a valid rotation-variant SVD with the
+// general one's singular values, and exact at F = I.
+template <class Real, int D>
+void check_fast_svd() {
+  using M = Mat<Real, D>;
+  std::mt19937 rng(51 + D);
+  const double tol = std::is_same<Real, float>::value ? 1e-5 : 1e-13;
+  for (int k = 0; k < 500; ++k) {
+    const M F = near_identity<Real, D>(rng, k < 250 ? 0.3 : 0.6);
+    const Svd<Real, D> s = pl::svd_rotation_variant_fast(F);
+    const Svd<Real, D> ref = pl::svd_rotation_variant(F);
+    for (int i = 0; i < D; ++i)
+      EXPECT_NEAR(double(s.sigma[i]), double(ref.sigma[i]), tol * double(ref.sigma[0])) << "sample " << k;
+    for (int i = 0; i + 1 < D; ++i) EXPECT_GE(s.sigma[i], s.sigma[i + 1]) << "sorted, sample " << k;
+    EXPECT_LE(max_diff(M(s.U * M::diagonal(s.sigma) * transpose(s.V)), F), 4 * tol) << "sample " << k;
+    EXPECT_LE(max_diff(M(transpose(s.U) * s.U), M::identity()), tol) << "sample " << k;
+    EXPECT_LE(max_diff(M(transpose(s.V) * s.V), M::identity()), tol) << "sample " << k;
+    EXPECT_NEAR(double(determinant(s.U)), 1.0, tol);
+    EXPECT_NEAR(double(determinant(s.V)), 1.0, tol);
+  }
+  const Svd<Real, D> id = pl::svd_rotation_variant_fast(M::identity());
+  EXPECT_EQ(max_diff(id.U, M::identity()), 0.0);
+  EXPECT_EQ(max_diff(id.V, M::identity()), 0.0);
+}
+
+TEST(PolarFast, SvdThroughThePolarFactorFloat2D) { check_fast_svd<float, 2>(); }
+TEST(PolarFast, SvdThroughThePolarFactorDouble2D) { check_fast_svd<double, 2>(); }
+TEST(PolarFast, SvdThroughThePolarFactorFloat3D) { check_fast_svd<float, 3>(); }
+
 template <int D>
 Mat<double, D> adj_fast(const Mat<double, D>& F, const Mat<double, D>& adj_R) {
   Svd<double, D> s;
