@@ -30,13 +30,11 @@ MpmFemCoupling<Real>::MpmFemCoupling(MpmWorld<Real, 3>& mpm, fem::FemWorld<Real>
   if (std::fabs(fem.settings().dt - dt) > 1e-9 * dt)
     fail("the FEM step (" + std::to_string(fem.settings().dt) + " s) must equal the MPM substep (" + std::to_string(dt) +
          " s): the worlds exchange forces every substep");
-  if (fem.settings().integrator != fem::FemIntegrator::kSymplecticEuler)
-    fail("coupled FEM bodies need integrator: explicit (the coupling forces are explicit in the substep)");
   if (triangles_.empty()) fail("no FEM surface triangles to couple");
   for (const auto& t : triangles_)
     for (int v : t)
       if (v < 0 || v >= fem.num_vertices()) fail("surface triangle vertex " + std::to_string(v) + " is not an FEM vertex");
-  if (s.check_stable_dt) {
+  if (s.check_stable_dt && fem.settings().integrator == fem::FemIntegrator::kSymplecticEuler) {
     const double limit = fem.explicit_stable_dt();
     if (dt > 0.9 * limit)
       fail("simulation.dt = " + std::to_string(dt) + " s is above 0.9 x the FEM bodies' explicit stability limit (" +

@@ -7,12 +7,14 @@
 //   2. this hook: per (surface vertex, grid node) pair, momentum dp into the
 //      node and the force -dp / dt onto the vertex, from the FEM state x_n, v_n;
 //   3. MPM grid update and G2P -> MPM s_{n+1};
-//   4. FEM symplectic Euler step with the coupling forces as external forces
-//      (explicit: both worlds see each other's state at the start of the
-//      substep, so the exchange is exactly equal and opposite).
-// Symplectic Euler is required on the FEM side: the forces come from the start
-// of the substep, and an implicit step would need their Jacobian to stay
-// consistent.  The constructor checks dt against explicit_stable_dt().
+//   4. FEM step with the coupling forces as external forces, constant over
+//      the step (the coupling is explicit: both worlds see each other's state
+//      at the start of the substep, so the exchange is exactly equal and
+//      opposite).  Symplectic Euler: v += h M^-1 (f_int + f); implicit Euler:
+//      f enters the incremental potential as -x^T f (x_hat += h^2 M^-1 f), so
+//      stiff FEM bodies need no small step of their own.
+// With symplectic Euler the constructor checks dt against explicit_stable_dt();
+// either way the penalty itself is explicit: k dt^2 should stay well below 1.
 //
 // Usage:
 //   MpmFemCoupling<double> c(mpm, fem, triangles, settings, "scene.yaml: fem.coupling");
@@ -40,7 +42,7 @@ struct MpmFemCouplingSettings {
   double softness = -1;      // softplus width [m]; < 0: skin / 4
   double friction = 0.5;     // mu
   double slip_speed = 1e-2;  // [m/s]
-  bool check_stable_dt = true;  // refuse dt above 0.9 x the FEM's explicit_stable_dt()
+  bool check_stable_dt = true;  // symplectic Euler: refuse dt above 0.9 x the FEM's explicit_stable_dt()
 };
 
 template <class Real>
@@ -49,7 +51,7 @@ class MpmFemCoupling final : public GridCouplingHook<Real, 3> {
   /// triangles: the FEM surfaces that touch the material, as FEM world vertex
   /// ids, counter-clockwise seen from outside.  Throws InputError (prefixed by
   /// `context`) for bad settings, a dt that differs between the worlds, an
-  /// implicit FEM integrator, an unstable dt or a non-CPU MPM backend.
+  /// unstable explicit dt or a non-CPU MPM backend.
   MpmFemCoupling(MpmWorld<Real, 3>& mpm, fem::FemWorld<Real>& fem, std::vector<std::array<int, 3>> triangles,
                  const MpmFemCouplingSettings& settings, const std::string& context);
   ~MpmFemCoupling() override;

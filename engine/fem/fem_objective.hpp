@@ -38,6 +38,9 @@ struct FemWorld<Real>::Objective {
       x_n = world.x_;
       x_hat.resize(3 * n);
       for (std::size_t i = 0; i < 3 * n; ++i) x_hat[i] = world.x_[i] + h * world.v_[i];
+      // issue 6: external forces f (MPM <-> FEM coupling) as x_hat += h^2 M^-1 f, which adds -x^T f to Phi
+      if (!world.external_force_.empty())
+        for (std::size_t i = 0; i < 3 * n; ++i) x_hat[i] += h * h * world.external_force_[i] / world.mass_[i / 3];
       lambda.assign(n, Real(0));
       if (ground_on)
         for (std::size_t v = 0; v < n; ++v) lambda[v] = ground_normal_force(ground, world.mass_[v], vert(x_n, v));

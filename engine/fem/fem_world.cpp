@@ -360,8 +360,6 @@ void FemWorld<Real>::set_external_forces(const std::vector<Real>& forces) {
   if (!forces.empty() && forces.size() != x_.size())
     throw InputError("fem: set_external_forces got " + std::to_string(forces.size()) + " values, expected 3 per vertex (" +
                      std::to_string(x_.size()) + ") or none");
-  if (!forces.empty() && settings_.integrator != FemIntegrator::kSymplecticEuler)
-    throw InputError("fem: external vertex forces (MPM <-> FEM coupling) need the explicit (symplectic Euler) integrator");
   external_force_ = forces;
 }
 

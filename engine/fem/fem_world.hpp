@@ -141,8 +141,8 @@ class FemWorld {
   void adjoint_step(StateAdjoint& adj, FemParameterGradients<Real>& grads);
   // ---- issue 6: external vertex forces (MPM <-> FEM coupling) ----
   /// Per-vertex external forces [N] (3 per vertex, or empty = none) acting in
-  /// the following steps until replaced.  Symplectic Euler only: InputError
-  /// with the implicit integrator or a wrong size.
+  /// the following steps until replaced (implicit Euler: constant over the
+  /// step, x_hat += h^2 M^-1 f).  InputError for a wrong size.
   void set_external_forces(const std::vector<Real>& forces);
   const std::vector<Real>& external_forces() const { return external_force_; }
   /// dL/d(external forces) of the last adjoint_step (3 per vertex; 0 on constrained vertices).

@@ -173,6 +173,7 @@ void FemWorld<Real>::adjoint_implicit(StateAdjoint& adj, FemParameterGradients<R
     Objective::add_vert(new_v, v, (m / h) * wv);
     adj_alpha -= m / h * dot(wv, dn);
     V3 dg_dm = (Real(1) / (h * h)) * dh - grav + (alpha / h) * dn;
+    if (!external_force_.empty()) dg_dm += (Real(1) / m) * Objective::vert(external_force_, v);  // issue 6: x_hat's h^2 f / m
     if (obj.ground_on) dg_dm += ground_normal_gradient(obj.ground, Real(1), yv);
     if (obj.ground_on && obj.lambda[v] > Real(0)) {  // friction (its mu-gradient also at mu = 0)
       const Real lam = obj.lambda[v];
@@ -222,7 +223,7 @@ void FemWorld<Real>::adjoint_implicit(StateAdjoint& adj, FemParameterGradients<R
       for (std::size_t i = 0; i < ts.size(); ++i) adj_s_n[k][i] -= ts[i];
     }
   }
-  adj_external_force_.assign(ndof, Real(0));  // issue 6: external forces are refused with this integrator
+  adj_external_force_ = w;  // issue 6: f enters g = grad Phi as -f (via x_hat), so dL/df = w (0 on constrained DOFs)
   for (std::size_t k = 0; k < tools_.size(); ++k)  // issue 6 (fem_tool): -(dg/dp)^T w into x_n, masses, the tool
     tools_[k]->adjoint_step(obj.tool_steps[k], x_, mass_, y, w, new_x, grads.mass);
   grads.damping_mass += adj_alpha;

@@ -89,7 +89,7 @@ class FemParser {
  private:
   // issue 6 (mpm_fem) begin: fem.coupling {stiffness, skin, softness, friction, slip_speed}.  The
   // worlds exchange forces every MPM substep, so the FEM steps with the
-  // substep (steps_per_frame = simulation.substeps_per_frame) and explicitly.
+  // substep (steps_per_frame = simulation.substeps_per_frame).
   void parse_coupling(const YAML::Node& fem, const YAML::Node& c, const std::string& p) {
     r_.check_map(c, p, {"stiffness", "skin", "softness", "friction", "slip_speed"});
     FemSceneDesc& d = s_.fem;
@@ -100,9 +100,6 @@ class FemParser {
     d.coupling_softness = positive(c, p, "softness", -1, false, "a softplus width [m] > 0");
     d.coupling_friction = non_negative(c, p, "friction", d.coupling_friction, "a friction coefficient >= 0");
     d.coupling_slip_speed = positive(c, p, "slip_speed", d.coupling_slip_speed, false, "a slip speed [m/s] > 0");
-    if (d.implicit)
-      r_.fail(r_.has(fem, "integrator") ? r_.find(fem, "integrator") : c, "fem.integrator",
-              "fem.coupling needs integrator: explicit (the coupling forces are explicit in each MPM substep)");
     const int substeps = s_.simulation.substeps_per_frame;
     if (r_.has(fem, "steps_per_frame") && d.steps_per_frame != substeps)
       r_.fail(r_.find(fem, "steps_per_frame"), "fem.steps_per_frame",

@@ -31,10 +31,12 @@ inline MpmSettings<3> coupled_mpm_settings(double dt, double gravity) {
   return s;
 }
 
-inline fem::FemSettings coupled_fem_settings(double dt, double gravity) {
+inline fem::FemSettings coupled_fem_settings(double dt, double gravity,
+                                             fem::FemIntegrator integrator = fem::FemIntegrator::kSymplecticEuler) {
   fem::FemSettings s;
   s.dt = dt;
-  s.integrator = fem::FemIntegrator::kSymplecticEuler;
+  s.integrator = integrator;
+  s.newton_tolerance = 1e-12;  // implicit: tight, for the gradient checks
   s.gravity = {0, gravity, 0};
   return s;
 }
@@ -48,9 +50,10 @@ struct CoupledTestWorld {
   std::unique_ptr<MpmFemCoupling<double>> coupling;
   double initial_front = 0.18;  // x of the FEM block's front face [m]
 
-  explicit CoupledTestWorld(double gravity, const MpmFemCouplingSettings& settings = {})
+  explicit CoupledTestWorld(double gravity, const MpmFemCouplingSettings& settings = {},
+                            fem::FemIntegrator integrator = fem::FemIntegrator::kSymplecticEuler)
       : mpm(coupled_mpm_settings(2e-4, gravity), {material("fixed_corotated", {{"E", 5e3}, {"nu", 0.3}}, 1000, "jelly")}),
-        fem(coupled_fem_settings(2e-4, gravity)) {
+        fem(coupled_fem_settings(2e-4, gravity, integrator)) {
     const double dx = mpm.settings().dx;
     mpm.add_body("jelly", lattice_box<3>({0.2, 0.14, 0.14}, {0.3, 0.26, 0.26}, dx, 2), 0, {0, 0, 0}, std::pow(dx / 2, 3));
     const fem::TetMesh mesh = fem::make_box_mesh({0.10, 0.16, 0.16}, {initial_front, 0.24, 0.24}, {2, 2, 2});

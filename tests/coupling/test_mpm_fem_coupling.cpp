@@ -76,11 +76,11 @@ TEST(CouplingMpmFem, TriangleNormalAdjointMatchesFiniteDifferences) {
   }
 }
 
-TEST(CouplingMpmFem, IsolatedPushConservesTotalMomentum) {
-  // No gravity, no walls reached: an FEM block moving at +0.5 m/s runs into
-  // an MPM jelly block.  MPM + FEM momentum stays what it was, while a good
-  // part of it moves from the FEM block into the jelly.
-  CoupledTestWorld w(0.0);
+/// No gravity, no walls reached: an FEM block moving at +1 m/s runs into an
+/// MPM jelly block.  MPM + FEM momentum stays what it was, while a good part
+/// of it moves from the FEM block into the jelly.
+void check_isolated_push(fem::FemIntegrator integrator, double tolerance) {
+  CoupledTestWorld w(0.0, {}, integrator);
   const auto momentum = [&](double& mpm_x, double (&total)[3]) {
     const auto& p = w.mpm.particles();
     for (double& t : total) t = 0;
@@ -96,9 +96,18 @@ TEST(CouplingMpmFem, IsolatedPushConservesTotalMomentum) {
   w.coupling->step(300);
   momentum(mpm1, p1);
   ASSERT_GT(p0[0], 0.0);
-  for (int a = 0; a < 3; ++a) EXPECT_NEAR(p1[a], p0[a], 1e-10 * p0[0]) << "axis " << a;
+  for (int a = 0; a < 3; ++a) EXPECT_NEAR(p1[a], p0[a], tolerance * p0[0]) << "axis " << a;
   EXPECT_GT(mpm1, 0.2 * p0[0]) << "the jelly should have been pushed";
   std::printf("isolated push: total momentum x %.12g -> %.12g, jelly's share %.3f\n", p0[0], p1[0], mpm1 / p0[0]);
+}
+
+TEST(CouplingMpmFem, IsolatedPushConservesTotalMomentum) {
+  check_isolated_push(fem::FemIntegrator::kSymplecticEuler, 1e-10);
+}
+
+TEST(CouplingMpmFem, IsolatedPushConservesTotalMomentumWithImplicitFem) {
+  // Implicit Euler conserves momentum up to its Newton tolerance (1e-13 of the body size here).
+  check_isolated_push(fem::FemIntegrator::kImplicitEuler, 1e-9);
 }
 
 TEST(CouplingMpmFem, MaterialStaysOutOfTheFemBody) {
@@ -171,8 +180,101 @@ TEST(CouplingMpmFem, BadInputGetsAClearError) {
   fs.dt *= 2;
   expect_world_error(fs, "MPM substep");  // a different FEM step than the MPM substep
   fs = w.fem.settings();
-  fs.integrator = fem::FemIntegrator::kImplicitEuler;
-  expect_world_error(fs, "explicit");
+  fs.dt = 1e-2;  // the MPM world's too, but above the FEM block's explicit limit
+  {
+    MpmWorld<double, 3> slow(test::coupled_mpm_settings(1e-2, 0.0), {w.rubber});
+    fem::FemWorld<double> other(fs);
+    other.add_tet_body("pad", fem::make_box_mesh({0, 0, 0}, {0.1, 0.1, 0.1}, {1, 1, 1}), w.rubber);
+    try {
+      MpmFemCoupling<double> c(slow, other, {{0, 1, 2}}, {}, "scene.yaml: fem.coupling");
+      ADD_FAILURE() << "no error for an unstable explicit dt";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("stability limit"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pl
+
+namespace pl {
+namespace {
+
+/// FemWorld's external forces: dL/df of a few steps (the sum of
+/// external_force_adjoint() over the reversed steps) against central differences.
+void check_external_force_adjoint(fem::FemIntegrator integrator) {
+  const int steps = 3;
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<double> u(-1, 1);
+  const fem::TetMesh mesh = fem::make_box_mesh({0, 0, 0}, {0.04, 0.04, 0.04}, {1, 1, 1});
+  const auto rubber = test::material("stable_neo_hookean", {{"E", 5e4}, {"nu", 0.3}}, 1000, "rubber");
+  std::vector<double> f(3 * mesh.vertices.size()), wx(f.size()), wv(f.size());
+  for (auto* v : {&f, &wx, &wv})
+    for (double& x : *v) x = u(rng);
+  for (double& x : f) x *= 0.05;  // [N]
+  const auto run = [&](const std::vector<double>& force, std::vector<std::vector<double>>* xs,
+                       std::vector<std::vector<double>>* vs, fem::FemWorld<double>** keep) {
+    static std::unique_ptr<fem::FemWorld<double>> world;
+    world = std::make_unique<fem::FemWorld<double>>(test::coupled_fem_settings(5e-4, -9.81, integrator));
+    world->add_tet_body("cube", mesh, rubber);
+    world->pin({0});
+    world->set_external_forces(force);
+    for (int n = 0; n < steps; ++n) {
+      if (xs) xs->push_back(world->positions()), vs->push_back(world->velocities());
+      world->step();
+    }
+    double l = 0;
+    for (std::size_t k = 0; k < force.size(); ++k) l += wx[k] * world->positions()[k] + wv[k] * world->velocities()[k];
+    if (keep) *keep = world.get();
+    return l;
+  };
+  std::vector<std::vector<double>> xs, vs;
+  fem::FemWorld<double>* world = nullptr;
+  run(f, &xs, &vs, &world);
+  auto adj = world->zero_state_adjoint();
+  auto grads = world->zero_gradients();
+  adj.x = wx, adj.v = wv;
+  std::vector<double> adj_f(f.size(), 0.0);
+  for (int n = steps - 1; n >= 0; --n) {
+    world->positions() = xs[std::size_t(n)];
+    world->velocities() = vs[std::size_t(n)];
+    world->set_step_count(n);
+    world->adjoint_step(adj, grads);
+    for (std::size_t k = 0; k < f.size(); ++k) adj_f[k] += world->external_force_adjoint()[k];
+  }
+  std::vector<double> dir(f.size());
+  double analytic = 0;
+  for (std::size_t k = 0; k < f.size(); ++k) dir[k] = u(rng), analytic += dir[k] * adj_f[k];
+  const double h = 1e-6;
+  std::vector<double> fp = f, fm = f;
+  for (std::size_t k = 0; k < f.size(); ++k) fp[k] += h * dir[k], fm[k] -= h * dir[k];
+  const double fd = (run(fp, nullptr, nullptr, nullptr) - run(fm, nullptr, nullptr, nullptr)) / (2 * h);
+  EXPECT_NEAR(analytic, fd, 1e-6 * std::fabs(fd)) << "dL/df";
+  // Vertex masses (the forces act as h^2 M^-1 f).
+  double analytic_m = 0;
+  std::vector<double> dm(grads.mass.size());
+  for (std::size_t v = 0; v < dm.size(); ++v) dm[v] = u(rng) * 1e-3, analytic_m += dm[v] * grads.mass[v];
+  const auto run_masses = [&](double s) {
+    auto w2 = std::make_unique<fem::FemWorld<double>>(test::coupled_fem_settings(5e-4, -9.81, integrator));
+    w2->add_tet_body("cube", mesh, rubber);
+    std::vector<double> m = w2->masses();
+    for (std::size_t v = 0; v < m.size(); ++v) m[v] += s * dm[v];
+    w2->set_masses(m);
+    w2->pin({0});
+    w2->set_external_forces(f);
+    for (int n = 0; n < steps; ++n) w2->step();
+    double l = 0;
+    for (std::size_t k = 0; k < f.size(); ++k) l += wx[k] * w2->positions()[k] + wv[k] * w2->velocities()[k];
+    return l;
+  };
+  const double fd_m = (run_masses(1e-4) - run_masses(-1e-4)) / 2e-4;
+  EXPECT_NEAR(analytic_m, fd_m, 1e-6 * std::fabs(fd_m)) << "dL/dm";
+  std::printf("external forces: dL/df adjoint %.10e FD %.10e; dL/dm adjoint %.10e FD %.10e\n", analytic, fd, analytic_m, fd_m);
+}
+
+TEST(CouplingMpmFem, FemExternalForceAdjointMatchesFiniteDifferences) {
+  check_external_force_adjoint(fem::FemIntegrator::kSymplecticEuler);
+  check_external_force_adjoint(fem::FemIntegrator::kImplicitEuler);
 }
 
 }  // namespace

@@ -99,7 +99,6 @@ TEST(CouplingMpmFemGripper, CouplingInputErrorsNameTheKey) {
   expect_error({"fem.coupling.stiffness=0"}, "fem.coupling.stiffness");
   expect_error({"fem.coupling.friction=-1"}, "fem.coupling.friction");
   expect_error({"fem.coupling.skinn=0.01"}, "skinn");
-  expect_error({"fem.integrator=implicit"}, "fem.integrator");
   expect_error({"fem.steps_per_frame=10"}, "fem.steps_per_frame");
   expect_error({"simulation.dt=2.0e-3"}, "fem.coupling", true);  // above the pads' explicit stability limit
 }
