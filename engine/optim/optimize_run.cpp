@@ -109,6 +109,21 @@ scene::NpyArray controls_npz_entry(const scene::ControlDesc& c, const std::vecto
   return scene::npy_float64(c.name, {values.size()}, values);
 }
 
+// issue 7 (identify): the best controls by name in physical units -- for a
+// material identification these values ARE the result, so the terminal and
+// summary.json show them without decoding the flat u vector.  Controls with
+// one value are named as in the scene ("E"), others "name[k]".
+json named_controls(const ControlLayout& layout, const std::vector<double>& physical) {
+  json j = json::object();
+  for (std::size_t c = 0; c < layout.controls().size(); ++c) {
+    const auto& d = layout.controls()[c];
+    for (int k = 0; k < d.size(); ++k)
+      j[d.size() == 1 ? d.name : d.name + "[" + std::to_string(k) + "]"] =
+          num(physical[std::size_t(layout.offset(int(c)) + k)]);
+  }
+  return j;
+}
+
 }  // namespace
 
 OptimizeResult optimize_scene(const scene::SceneDesc& scene, const OptimizeOptions& options) {
@@ -264,6 +279,14 @@ OptimizeResult optimize_scene(const scene::SceneDesc& scene, const OptimizeOptio
   res.best_controls = layout.to_physical(opt.best_u());
   res.best_metrics = opt.best_metrics();
   res.stop_reason = opt.stop_reason();
+  const json best_named = named_controls(layout, res.best_controls);  // issue 7 (identify)
+  if (best_named.size() <= 16) {
+    std::ostringstream line;
+    line.precision(6);
+    line << "best controls:";
+    for (const auto& [k, v] : best_named.items()) line << " " << k << " = " << (v.is_null() ? NAN : v.get<double>());
+    say(line.str());
+  }
   if (options.previews) {
     RolloutOutputs out;
     out.dir = res.out_dir;
@@ -282,6 +305,7 @@ OptimizeResult optimize_scene(const scene::SceneDesc& scene, const OptimizeOptio
                         {"reduction", std::isfinite(res.initial_loss) && res.initial_loss != 0
                                           ? num(1 - res.best_loss / res.initial_loss) : json(nullptr)},
                         {"best_controls", res.best_controls},
+                        {"best_controls_named", best_named},  // issue 7 (identify)
                         {"best_metrics", m},
                         {"stop_reason", res.stop_reason},
                         {"threads", threads},
