@@ -10,6 +10,7 @@
 #include "engine/diff/mpm_rollout.hpp"
 #include "engine/optim/evaluate_fem.hpp"  // issue 7 (opt_fold): FEM-only scenes
 #include "engine/optim/evaluate_coupled.hpp"  // issue 7 (opt_grasp): coupled MPM + FEM scenes
+#include "engine/optim/evaluation_parts.hpp"
 #include "engine/optim/objective_terms.hpp"
 #include "engine/optim/tool_controls.hpp"  // issue 7 (opt_tools)
 #include "engine/render/png_writer.hpp"
@@ -62,10 +63,7 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
     try {
       world = scene::build_world<Real, D>(moved);
     } catch (const InputError& err) {
-      e.ok = false;
-      e.loss = std::numeric_limits<double>::infinity();
-      e.error = err.what();
-      return e;
+      return failed_evaluation(err.what());
     }
   } else {
     world = scene::build_world<Real, D>(scene_);
@@ -98,30 +96,12 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
   try {
     world->check_stability();
   } catch (const InputError& err) {
-    e.ok = false;
-    e.loss = std::numeric_limits<double>::infinity();
-    e.error = err.what();
-    return e;
+    return failed_evaluation(err.what());
   }
 
-  // Which frames are read: by the terms, and by the outputs.
-  std::set<int> read_frames, output_frames;
-  for (const auto& t : terms_)
-    for (int f : t->frames()) read_frames.insert(f);
-  if (outputs) {
-    for (int f = 0; f <= scene_.simulation.frames; ++f)
-      if ((outputs->ply || outputs->npz) && f % std::max(1, outputs->every_n_frames) == 0) output_frames.insert(f);
-    for (int f : outputs->preview_frames) output_frames.insert(f);
-  }
-  std::unique_ptr<scene::PreviewRenderer> preview;
-  std::unique_ptr<scene::TrajectoryRecorder> recorder;
-  if (outputs && !outputs->preview_frames.empty()) preview = std::make_unique<scene::PreviewRenderer>(scene_);
-  if (outputs && outputs->npz) {
-    std::vector<std::string> mats, bodies;
-    for (const auto& m : scene_.materials) mats.push_back(m.label);
-    for (const auto& b : scene_.bodies) bodies.push_back(b.name);
-    recorder = std::make_unique<scene::TrajectoryRecorder>(D, mats, bodies);
-  }
+  // Which frames are read: by the terms, and by the outputs (evaluation_parts.hpp).
+  const std::set<int> read_frames = term_frames(terms_), output_frames = optim::output_frames(scene_, outputs);
+  ParticleOutputWriters writers(scene_, D, outputs);
 
   std::map<std::string, double> term_loss, term_metric;
   std::map<int, std::vector<double>> state_grad;  // step -> dL/dx (n * D), weighted
@@ -135,23 +115,7 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
   };
   opt.on_state = [&](int step, const ParticleSet<Real, D>& s) {
     const int frame = step / spf;
-    if (output_frames.count(frame)) {
-      namespace fs = std::filesystem;
-      const std::size_t every = std::size_t(std::max(1, outputs->every_n_frames));
-      if (outputs->ply && std::size_t(frame) % every == 0) {
-        const std::string f = (fs::path(outputs->dir) / scene::frame_file_name(frame)).string();
-        scene::write_file_atomic(f, scene::encode_ply(s, {"pliant optimize replay", "frame " + std::to_string(frame)}));
-        outputs->written.push_back(f);
-      }
-      if (recorder && std::size_t(frame) % every == 0) recorder->record(frame, frame * scene_.simulation.frame_duration(), s);
-      if (preview && std::count(outputs->preview_frames.begin(), outputs->preview_frames.end(), frame)) {
-        char name[32];
-        std::snprintf(name, sizeof name, "%05d.png", frame);
-        const std::string f = (fs::path(outputs->dir) / (outputs->preview_prefix + name)).string();
-        scene::write_file_atomic(f, render::encode_png(preview->render(s)));
-        outputs->written.push_back(f);
-      }
-    }
+    if (output_frames.count(frame)) writers.write(scene_, frame, s, *outputs);
     if (!read_frames.count(frame)) return;
     const std::size_t n = s.size();
     x.resize(n * D), mass.resize(n), body.assign(s.body.begin(), s.body.end());
@@ -227,16 +191,9 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
   try {
     rollout.forward();
   } catch (const SimulationError& err) {
-    e.ok = false;
-    e.loss = std::numeric_limits<double>::infinity();
-    e.error = err.what();
-    return e;
+    return failed_evaluation(err.what());
   }
-  if (outputs && recorder) {
-    const std::string f = (std::filesystem::path(outputs->dir) / "trajectory.npz").string();
-    scene::write_file_atomic(f, recorder->encode());
-    outputs->written.push_back(f);
-  }
+  if (outputs) writers.finish(*outputs);
   for (const auto& t : terms_) {  // issue 6: terms on tool reactions
     const int k = t->reaction_tool();
     if (k < 0 || std::size_t(k) >= world->tool_reactions().size()) continue;
@@ -269,10 +226,7 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
   try {
     g = rollout.backward();
   } catch (const SimulationError& err) {
-    e.ok = false;
-    e.loss = std::numeric_limits<double>::infinity();
-    e.error = err.what();
-    return e;
+    return failed_evaluation(err.what());
   }
   for (std::size_t c = 0; c < controls.size(); ++c) {
     const auto& d = controls[c];
@@ -287,13 +241,7 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
     }
   }
   add_tool_control_gradients<D>(layout_, scene_, p, g.tools, dL_dp);  // issue 7 (opt_tools)
-  const std::vector<double> dp_du = layout_.dphysical_du(u);
-  e.gradient.resize(p.size());
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    // Outside [0, 1] the map clamps, so u has no effect there.
-    const bool clamped = u[i] < 0 || u[i] > 1;
-    e.gradient[i] = clamped ? 0.0 : dL_dp[i] * dp_du[i];
-  }
+  e.gradient = unit_gradient(layout_, u, dL_dp);  // 0 outside [0, 1], where the map clamps
   return e;
 }
 

@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <set>
@@ -12,27 +10,16 @@
 #include "engine/coupling/mpm_fem_scene.hpp"
 #include "engine/core/error.hpp"
 #include "engine/diff/coupled_rollout.hpp"
+#include "engine/optim/evaluation_parts.hpp"
 #include "engine/optim/fem_drive_motion.hpp"
 #include "engine/optim/fem_objective_terms.hpp"
 #include "engine/optim/objective_terms.hpp"
-#include "engine/render/png_writer.hpp"
 #include "engine/scene/build_world.hpp"
 #include "engine/scene/fem_loader.hpp"
-#include "engine/scene/frame_output.hpp"
-#include "engine/scene/preview_renderer.hpp"
-#include "engine/scene/trajectory_recorder.hpp"
 
 namespace pl::optim {
 
 namespace {
-
-Evaluation failed(const std::string& why) {
-  Evaluation e;
-  e.ok = false;
-  e.loss = std::numeric_limits<double>::infinity();
-  e.error = why;
-  return e;
-}
 
 /// The prescription table of the whole horizon: row n = the prescribed
 /// vertices' targets at the end of step n, i.e. at time (n + 1) dt (as
@@ -131,7 +118,6 @@ template <class Real>
 Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layout,
                        const std::vector<std::unique_ptr<ObjectiveTerm>>& terms, const std::vector<double>& u,
                        bool gradient, RolloutOutputs* outputs) {
-  namespace fs = std::filesystem;
   const std::vector<double> p = layout.to_physical(u);
   const int spf = scene.simulation.substeps_per_frame;
   const int steps = scene.simulation.frames * spf;
@@ -146,44 +132,17 @@ Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layou
   try {
     world->check_stability();
   } catch (const InputError& err) {
-    return failed(err.what());
+    return failed_evaluation(err.what());
   }
 
-  // Frames read by the terms or written as outputs.
-  std::set<int> read_frames, output_frames;
-  for (const auto& t : terms)
-    for (int f : t->frames()) read_frames.insert(f);
-  if (outputs) {
-    for (int f = 0; f <= scene.simulation.frames; ++f)
-      if ((outputs->ply || outputs->npz) && f % std::max(1, outputs->every_n_frames) == 0) output_frames.insert(f);
-    for (int f : outputs->preview_frames) output_frames.insert(f);
-  }
-  std::unique_ptr<scene::PreviewRenderer> preview;
-  std::unique_ptr<scene::TrajectoryRecorder> recorder;
-  if (outputs && !outputs->preview_frames.empty()) preview = std::make_unique<scene::PreviewRenderer>(scene);
-  if (outputs && outputs->npz) {
-    std::vector<std::string> mats, bodies;
-    for (const auto& m : scene.materials) mats.push_back(m.label);
-    for (const auto& b : scene.bodies) bodies.push_back(b.name);
-    recorder = std::make_unique<scene::TrajectoryRecorder>(3, mats, bodies);
-  }
+  // Frames read by the terms or written as outputs (particles, and the FEM surfaces beside them).
+  const std::set<int> read_frames = term_frames(terms), output_frames = optim::output_frames(scene, outputs);
+  ParticleOutputWriters writers(scene, 3, outputs);
   const auto write_outputs = [&](int frame, const ParticleSet<Real, 3>& s) {
-    const std::size_t every = std::size_t(std::max(1, outputs->every_n_frames));
-    if (outputs->ply && std::size_t(frame) % every == 0) {
-      const std::string f = (fs::path(outputs->dir) / scene::frame_file_name(frame)).string();
-      scene::write_file_atomic(f, scene::encode_ply(s, {"pliant optimize replay", "frame " + std::to_string(frame)}));
-      outputs->written.push_back(f);
+    if (outputs->ply && frame % std::max(1, outputs->every_n_frames) == 0)
       outputs->written.push_back(run.write_frame(outputs->dir, frame));
-    }
-    if (recorder && std::size_t(frame) % every == 0) recorder->record(frame, frame * scene.simulation.frame_duration(), s);
-    if (preview && std::count(outputs->preview_frames.begin(), outputs->preview_frames.end(), frame)) {
-      char name[32];
-      std::snprintf(name, sizeof name, "%05d.png", frame);
-      const std::string f = (fs::path(outputs->dir) / (outputs->preview_prefix + name)).string();
-      preview->set_fem_surfaces(run.surface_meshes());
-      scene::write_file_atomic(f, render::encode_png(preview->render(s)));
-      outputs->written.push_back(f);
-    }
+    if (writers.preview) writers.preview->set_fem_surfaces(run.surface_meshes());
+    writers.write(scene, frame, s, *outputs);
   };
 
   // The terms on a read frame's state; their gradients are kept for the backward pass.
@@ -242,13 +201,9 @@ Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layou
   try {
     rollout.forward();
   } catch (const SimulationError& err) {
-    return failed(err.what());
+    return failed_evaluation(err.what());
   }
-  if (outputs && recorder) {
-    const std::string f = (fs::path(outputs->dir) / "trajectory.npz").string();
-    scene::write_file_atomic(f, recorder->encode());
-    outputs->written.push_back(f);
-  }
+  if (outputs) writers.finish(*outputs);
   // Terms on the controls themselves.
   std::vector<double> dL_dp(p.size(), 0.0);
   for (const auto& t : terms) {
@@ -261,22 +216,17 @@ Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layou
   }
   for (const auto& [k, v] : term_loss) e.metrics["loss." + k] = v;
   for (const auto& [k, v] : term_metric) e.metrics[k] = v;
-  if (!std::isfinite(e.loss)) return failed("the loss is not finite");
+  if (!std::isfinite(e.loss)) return failed_evaluation("the loss is not finite");
   if (!gradient) return e;
 
   CoupledRolloutGradients<Real> g;
   try {
     g = rollout.backward();
   } catch (const SimulationError& err) {
-    return failed(err.what());
+    return failed_evaluation(err.what());
   }
   table.add_gradient(p, g.fem_parameters.prescribed, dL_dp);
-  const std::vector<double> dp_du = layout.dphysical_du(u);
-  e.gradient.resize(p.size());
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    const bool clamped = u[i] < 0 || u[i] > 1;  // the map clamps: u has no effect there
-    e.gradient[i] = clamped ? 0.0 : dL_dp[i] * dp_du[i];
-  }
+  e.gradient = unit_gradient(layout, u, dL_dp);
   return e;
 }
 

@@ -347,12 +347,21 @@ class OptimizationParser {
   std::vector<int> frames(const YAML::Node& term, const std::string& path) {
     const int last = s_.simulation.frames;
     const YAML::Node n = r_.find(term, "frames");
-    const std::string what = "'last', 'all', a frame number or a list of them (0 = initial state .. simulation.frames = " +
+    const std::string what = "'last', 'last-N', 'all', a frame number or a list of them (0 = initial state .. simulation.frames = " +
                              std::to_string(last) + ")";
     if (!n.IsDefined()) return {last};
     std::vector<int> out;
     const auto one = [&](const YAML::Node& f, const std::string& p) {
       if (f.IsScalar() && f.Scalar() == "last") return last;
+      // issue 7 (opt_grasp) begin: 'last-N' counts back from the last frame, so that a term
+      // reading a hold after a lift stays valid when --frames shortens the run (0 at the least)
+      if (f.IsScalar() && f.Scalar().rfind("last-", 0) == 0) {
+        const std::string n = f.Scalar().substr(5);
+        if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 9)
+          r_.fail(f, p, "expected " + what + ", got '" + f.Scalar() + "'");
+        return std::max(0, last - std::stoi(n));
+      }
+      // issue 7 (opt_grasp) end
       const long long v = r_.integer(f, p, what);
       if (v < 0 || v > last) r_.fail(f, p, "expected " + what + ", got " + std::to_string(v));
       return int(v);

@@ -115,5 +115,22 @@ TEST(GraspOptimize, RefusesWhatTheCoupledEvaluationCannotRun) {
   expect_error("end: 0.006\n", "end: 0.006\n        release: true\n", "controls.grip.body");
 }
 
+TEST(GraspOptimize, FramesCountBackFromTheLast) {
+  // 'last-N' keeps a hold term valid when the run is shortened (pliant run --frames 2 in CI).
+  const auto frames = [](const std::string& spec) {
+    return test_scene("frames: [1, last], weight: 1000", "frames: " + spec + ", weight: 1000").optimization.objective[0].frames;
+  };
+  EXPECT_EQ(frames("[last-2, last-1, last]"), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(frames("last-7"), (std::vector<int>{0})) << "clamped to the initial state";
+  for (const char* bad : {"last-", "last-x", "last-1.5", "last+1"}) {
+    try {
+      frames(bad);
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const InputError& err) {
+      EXPECT_NE(std::string(err.what()).find("objective.lift.frames"), std::string::npos) << err.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pl::optim
