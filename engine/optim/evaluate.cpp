@@ -210,16 +210,8 @@ Evaluation Problem::run(const std::vector<double>& u, bool gradient, RolloutOutp
       for (int a = 0; a < 3; ++a) acc[n].force[a] += w * gk[n].force[a], acc[n].torque[a] += w * gk[n].torque[a];
   }
   // Terms on the controls themselves (smoothness).
-  for (const auto& t : terms_) {
-    const double w = t->desc().weight;
-    std::vector<double> gp(p.size(), 0.0);
-    const double v = t->control_value(p, gradient ? gp.data() : nullptr);
-    e.loss += w * v;
-    term_loss[t->desc().name] += w * v;
-    for (std::size_t i = 0; i < p.size(); ++i) dL_dp[i] += w * gp[i];
-  }
-  for (const auto& [k, v] : term_loss) e.metrics["loss." + k] = v;
-  for (const auto& [k, v] : term_metric) e.metrics[k] = v;
+  add_control_terms(terms_, p, gradient, e, term_loss, dL_dp);
+  set_metrics(e, term_loss, term_metric);
   if (!gradient) return e;
 
   RolloutGradients<Real, D> g;

@@ -206,16 +206,8 @@ Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layou
   if (outputs) writers.finish(*outputs);
   // Terms on the controls themselves.
   std::vector<double> dL_dp(p.size(), 0.0);
-  for (const auto& t : terms) {
-    const double w = t->desc().weight;
-    std::vector<double> gp(p.size(), 0.0);
-    const double v = t->control_value(p, gradient ? gp.data() : nullptr);
-    e.loss += w * v;
-    term_loss[t->desc().name] += w * v;
-    for (std::size_t i = 0; i < p.size(); ++i) dL_dp[i] += w * gp[i];
-  }
-  for (const auto& [k, v] : term_loss) e.metrics["loss." + k] = v;
-  for (const auto& [k, v] : term_metric) e.metrics[k] = v;
+  add_control_terms(terms, p, gradient, e, term_loss, dL_dp);
+  set_metrics(e, term_loss, term_metric);
   if (!std::isfinite(e.loss)) return failed_evaluation("the loss is not finite");
   if (!gradient) return e;
 

@@ -63,6 +63,26 @@ void ParticleOutputWriters::finish(RolloutOutputs& outputs) {
   outputs.written.push_back(f);
 }
 
+void add_control_terms(const std::vector<std::unique_ptr<ObjectiveTerm>>& terms, const std::vector<double>& p,
+                       bool gradient, Evaluation& e, std::map<std::string, double>& term_loss,
+                       std::vector<double>& dL_dp) {
+  std::vector<double> gp;
+  for (const auto& t : terms) {
+    const double w = t->desc().weight;
+    gp.assign(p.size(), 0.0);
+    const double v = t->control_value(p, gradient ? gp.data() : nullptr);
+    e.loss += w * v;
+    term_loss[t->desc().name] += w * v;
+    for (std::size_t i = 0; i < p.size(); ++i) dL_dp[i] += w * gp[i];
+  }
+}
+
+void set_metrics(Evaluation& e, const std::map<std::string, double>& term_loss,
+                 const std::map<std::string, double>& term_metric) {
+  for (const auto& [k, v] : term_loss) e.metrics["loss." + k] = v;
+  for (const auto& [k, v] : term_metric) e.metrics[k] = v;
+}
+
 Evaluation failed_evaluation(const std::string& why) {
   Evaluation e;
   e.ok = false;

@@ -4,6 +4,7 @@
 // chain rule from physical control values back to the optimizer's u.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -32,6 +33,15 @@ struct ParticleOutputWriters {
   /// trajectory.npz of the recorded frames (when recording).
   void finish(RolloutOutputs& outputs);
 };
+
+/// The terms on the controls themselves (smoothness): adds weight x value into
+/// e.loss and term_loss[name], and weight x dvalue/dp into dL_dp.
+void add_control_terms(const std::vector<std::unique_ptr<ObjectiveTerm>>& terms, const std::vector<double>& p,
+                       bool gradient, Evaluation& e, std::map<std::string, double>& term_loss,
+                       std::vector<double>& dL_dp);
+/// e.metrics: "loss.<term>" of term_loss and the "<term>.<metric>" entries of term_metric.
+void set_metrics(Evaluation& e, const std::map<std::string, double>& term_loss,
+                 const std::map<std::string, double>& term_metric);
 
 /// An Evaluation of a candidate the simulation cannot run: ok = false, loss = +inf.
 Evaluation failed_evaluation(const std::string& why);
