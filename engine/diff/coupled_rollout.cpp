@@ -57,22 +57,14 @@ void CoupledRollout<Real>::store(int slot) {
     id = mpm_.mpm_backend().save_state();
   else
     mpm_.mpm_backend().save_state(id);
-  FemState& st = fem_slots_[std::size_t(slot)];
-  st.x = fem_.positions();
-  st.v = fem_.velocities();
-  st.term_state.clear();
-  for (const auto& t : fem_.terms()) st.term_state.push_back(t->internal_state());
-  st.step = fem_.step_count();
+  fem_slots_[std::size_t(slot)] = fem_.snapshot();
 }
 
 template <class Real>
 void CoupledRollout<Real>::restore(int slot) {
   mpm_.mpm_backend().load_state(mpm_slots_[std::size_t(slot)]);
   const FemState& st = fem_slots_[std::size_t(slot)];
-  fem_.positions() = st.x;
-  fem_.velocities() = st.v;
-  for (std::size_t k = 0; k < fem_.terms().size(); ++k) fem_.terms()[k]->set_internal_state(st.term_state[k]);
-  fem_.set_step_count(st.step);
+  fem_.restore(st);
   mpm_.backend_advanced(start_step_ + (st.step - fem_slots_[0].step));
 }
 

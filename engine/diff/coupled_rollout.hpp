@@ -66,11 +66,7 @@ class CoupledRollout : private ReverseMachine {
   CoupledRolloutGradients<Real> backward();
 
  private:
-  struct FemState {
-    std::vector<Real> x, v;
-    std::vector<std::vector<Real>> term_state;
-    int step = 0;
-  };
+  using FemState = typename fem::FemWorld<Real>::Snapshot;
   void advance(int from, int to, bool recompute) override;
   void store(int slot) override;
   void restore(int slot) override;

@@ -37,21 +37,12 @@ void FemRollout<Real>::advance(int from, int to, bool /*recompute*/) {
 
 template <class Real>
 void FemRollout<Real>::store(int slot) {
-  Stored& st = slots_[std::size_t(slot)];
-  st.x = world_.positions();
-  st.v = world_.velocities();
-  st.term_state.clear();
-  for (const auto& t : world_.terms()) st.term_state.push_back(t->internal_state());
-  st.step = world_.step_count();
+  slots_[std::size_t(slot)] = world_.snapshot();
 }
 
 template <class Real>
 void FemRollout<Real>::restore(int slot) {
-  const Stored& st = slots_[std::size_t(slot)];
-  world_.positions() = st.x;
-  world_.velocities() = st.v;
-  for (std::size_t k = 0; k < world_.terms().size(); ++k) world_.terms()[k]->set_internal_state(st.term_state[k]);
-  world_.set_step_count(st.step);
+  world_.restore(slots_[std::size_t(slot)]);
 }
 
 template <class Real>

@@ -57,11 +57,7 @@ class FemRollout : private ReverseMachine {
   const CheckpointSchedule* schedule() const { return schedule_.get(); }
 
  private:
-  struct Stored {
-    std::vector<Real> x, v;
-    std::vector<std::vector<Real>> term_state;
-    int step = 0;
-  };
+  using Stored = typename FemWorld<Real>::Snapshot;
   void advance(int from, int to, bool recompute) override;
   void store(int slot) override;
   void restore(int slot) override;

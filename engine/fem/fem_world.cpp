@@ -363,6 +363,22 @@ void FemWorld<Real>::set_external_forces(const std::vector<Real>& forces) {
   external_force_ = forces;
 }
 
+// issue 6 (mpm_fem): rollout checkpoints.
+template <class Real>
+typename FemWorld<Real>::Snapshot FemWorld<Real>::snapshot() const {
+  Snapshot s{x_, v_, {}, step_};
+  for (const auto& t : terms_) s.term_state.push_back(t->internal_state());
+  return s;
+}
+
+template <class Real>
+void FemWorld<Real>::restore(const Snapshot& s) {
+  x_ = s.x;
+  v_ = s.v;
+  for (std::size_t k = 0; k < terms_.size(); ++k) terms_[k]->set_internal_state(s.term_state[k]);
+  step_ = s.step;
+}
+
 template class FemWorld<float>;
 template class FemWorld<double>;
 

@@ -147,6 +147,15 @@ class FemWorld {
   const std::vector<Real>& external_forces() const { return external_force_; }
   /// dL/d(external forces) of the last adjoint_step (3 per vertex; 0 on constrained vertices).
   const std::vector<Real>& external_force_adjoint() const { return adj_external_force_; }
+  /// The state a rollout checkpoints (positions, velocities, the terms'
+  /// internal states, step count) and puts back (FemRollout, CoupledRollout).
+  struct Snapshot {
+    std::vector<Real> x, v;
+    std::vector<std::vector<Real>> term_state;
+    int step = 0;
+  };
+  Snapshot snapshot() const;
+  void restore(const Snapshot& s);
   // ---- end issue 6 ----
   // ---- issue 6 (fem_tool): rigid tools acting on the vertices (engine/fem/fem_tool_contact.hpp) ----
   /// Adds a tool, planned with this world's dt (its pose at the end of each
