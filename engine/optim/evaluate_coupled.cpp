@@ -129,6 +129,13 @@ Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layou
   table.prescribe(fem);
   const auto coupling = make_scene_coupling<Real>(scene, *world, &run);
   if (!coupling) throw InputError(scene.fem.coupling_where + ": the coupled scene has no particles or no FEM bodies");
+  const auto& controls = layout.controls();
+  for (std::size_t c = 0; c < controls.size(); ++c) {  // fem_coupling: the contact's friction or stiffness
+    if (controls[c].kind != "fem_coupling") continue;
+    const Real v = Real(p[std::size_t(layout.offset(int(c)))]);
+    if (controls[c].parameter == "friction") coupling->set_friction(v);
+    else coupling->set_stiffness(v);
+  }
   try {
     world->check_stability();
   } catch (const InputError& err) {
@@ -218,6 +225,9 @@ Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layou
     return failed_evaluation(err.what());
   }
   table.add_gradient(p, g.fem_parameters.prescribed, dL_dp);
+  for (std::size_t c = 0; c < controls.size(); ++c)
+    if (controls[c].kind == "fem_coupling")
+      dL_dp[std::size_t(layout.offset(int(c)))] += double(controls[c].parameter == "friction" ? g.friction : g.stiffness);
   e.gradient = unit_gradient(layout, u, dL_dp);
   return e;
 }
@@ -233,9 +243,10 @@ void check_coupled_problem(const scene::SceneDesc& scene, const std::vector<std:
     throw InputError(scene.path + ": tools: `pliant optimize` does not run tools in a coupled MPM + FEM scene "
                      "(fem.coupling) yet");
   for (const auto& c : scene.optimization.controls) {
+    if (c.kind == "fem_coupling") continue;
     if (c.kind != "fem_drive")
       throw InputError(c.loc + ": controls." + c.name + ".kind: '" + c.kind + "' is not supported on a coupled MPM + FEM "
-                       "scene (fem.coupling); use fem_drive (the FEM bodies' drive waypoints)");
+                       "scene (fem.coupling); use fem_drive (the FEM bodies' drive waypoints) or fem_coupling");
     const auto& b = scene.fem.bodies[std::size_t(c.fem_body_index)];
     if (b.drive_release)
       throw InputError(c.loc + ": controls." + c.name + ".body: FEM body '" + c.body + "' has drive.release: true; "

@@ -8,7 +8,8 @@
 //
 // Controls: fem_drive (waypoints of an FEM body's drive group: an angle about
 // the drive's axis and a translation, fem_drive_motion.hpp); the prescribed
-// trajectory it writes gets its gradient from CoupledRollout.
+// trajectory it writes gets its gradient from CoupledRollout; and
+// fem_coupling (the contact's friction or stiffness; dL/dmu, dL/dk likewise).
 // Terms: the MPM state terms (com, mass_in_region, chamfer, density,
 // trajectory) on the particles, the FEM vertex terms (fem_vertices,
 // fem_crease) on the FEM bodies, at any frames; control terms as elsewhere.

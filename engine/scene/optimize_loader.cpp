@@ -43,6 +43,8 @@ const std::vector<ControlKindRow>& control_kind_table() {
       {"fem_drive", {"body", "waypoints", "translate"},
        "waypoints of an FEM body's drive group: an angle [rad] about the drive's rotation axis, then a translation [m]"},
       {"fem_material", {"body", "parameter"}, "one parameter of an FEM body's energy terms [its unit]"},
+      // issue 7 (opt_grasp): coupled MPM + FEM scenes, engine/optim/evaluate_coupled.cpp
+      {"fem_coupling", {"parameter"}, "the MPM <-> FEM contact's friction coefficient or stiffness [1/s^2]"},
   };
   return t;
 }
@@ -177,6 +179,8 @@ class OptimizationParser {
         unit = "N";
       } else if (c.kind.rfind("tool_", 0) == 0) {
         count = parse_tool_control(value, path, c, unit);  // issue 7 (opt_tools)
+      } else if (c.kind == "fem_coupling") {
+        count = parse_coupling_control(value, path, c, unit);  // issue 7 (opt_grasp)
       } else if (c.kind.rfind("fem_", 0) == 0) {
         count = parse_fem_control(value, path, c, unit);  // issue 7 (opt_fold)
       } else {  // material
@@ -219,6 +223,9 @@ class OptimizationParser {
                                           fmt(c.upper[i]) + "]");
       }
       if (c.kind == "material") check_material_range(c, in, path);
+      if (c.kind == "fem_coupling" && !(c.lower[0] >= 0 && (c.parameter == "friction" || c.lower[0] > 0)))  // issue 7 (opt_grasp)
+        r_.fail(lo, path + ".lower", c.parameter == "friction" ? "a friction coefficient must be >= 0"
+                                                               : "a coupling stiffness must be > 0 [1/s^2]");
       if (c.kind == "tool_contact" && !(c.lower[0] >= 0 && (c.parameter == "friction" || c.lower[0] > 0)))
         r_.fail(lo, path + ".lower", c.parameter == "friction" ? "a friction coefficient must be >= 0"
                                                                : "a contact stiffness must be > 0 [1/s^2]");
@@ -560,6 +567,21 @@ class OptimizationParser {
                   (names.empty() ? " The scene has no fem.bodies." : " Bodies under fem.bodies: " + join(names) + "."));
     return found;
   }
+
+  // issue 7 (opt_grasp) begin: fem_coupling needs fem.coupling and MPM bodies (a coupled scene)
+  std::size_t parse_coupling_control(const YAML::Node& value, const std::string& path, ControlDesc& c,
+                                     std::string& unit) {
+    const YAML::Node fem = root_.IsMap() ? r_.find(root_, "fem") : YAML::Node();
+    const bool coupled = fem.IsDefined() && fem.IsMap() && r_.find(fem, "coupling").IsDefined() && !s_.bodies.empty();
+    if (!coupled)
+      r_.fail(r_.find(value, "kind"), path + ".kind",
+              "fem_coupling needs a coupled scene: a fem.coupling section and MPM bodies under bodies:");
+    const YAML::Node pn = r_.require(value, path, "parameter", "friction or stiffness");
+    c.parameter = r_.choice(pn, path + ".parameter", {"friction", "stiffness"});
+    unit = c.parameter == "friction" ? "1" : "1/s^2";
+    return 1;
+  }
+  // issue 7 (opt_grasp) end
 
   std::size_t parse_fem_control(const YAML::Node& value, const std::string& path, ControlDesc& c, std::string& unit) {
     const YAML::Node b = fem_body(value, path, c.fem_body_index, c.body);

@@ -1,7 +1,7 @@
 // `pliant optimize` on coupled MPM + FEM scenes (issue 7, task "Grasp";
 // engine/optim/evaluate_coupled.*):
 //  - dL/du of evaluate() for an fem_drive control (angles and translations of
-//    2 waypoints) with a com term on the particles at an intermediate and the
+//    2 waypoints) and fem_coupling controls (friction, stiffness in log space) with a com term on the particles at an intermediate and the
 //    last frame and an fem_vertices term on the pad, against central finite
 //    differences of evaluate() itself, in double, on a tiny coupled system
 //    (144 jelly particles, one 6-tet pad pushed into them, 12 substeps);
@@ -50,6 +50,8 @@ fem:
 controls:
   grip: {kind: fem_drive, body: pad, waypoints: 2, init: [0.02, 0.002, 0.001, -0.001, -0.01, 0.004, 0.003, 0.001],
          lower: [-0.1, -0.01, -0.01, -0.01, -0.1, -0.01, -0.01, -0.01], upper: [0.1, 0.01, 0.01, 0.01, 0.1, 0.01, 0.01, 0.01]}
+  mu: {kind: fem_coupling, parameter: friction, init: 0.4, lower: 0.1, upper: 1.0}
+  k: {kind: fem_coupling, parameter: stiffness, init: 2.0e4, lower: 5.0e3, upper: 1.0e5, log: true}
 objective:
   lift: {type: com, body: cube, target: [0.12, 0.14, 0.12], frames: [1, last], weight: 1000}
   pad_tip: {type: fem_vertices, body: pad, region: {lower: [0.099, 0.099, 0.099], upper: [0.101, 0.101, 0.101]},
@@ -72,12 +74,12 @@ scene::SceneDesc test_scene(const std::string& replace_from = "", const std::str
   return scene::load_scene(path);
 }
 
-TEST(GraspOptimize, GradientMatchesFiniteDifferencesForCoupledDriveWaypoints) {
+TEST(GraspOptimize, GradientMatchesFiniteDifferencesForDriveAndContactControls) {
   const auto scene = test_scene();
   const int before = cpu_threads();
   set_cpu_threads(1);
   const Problem problem(scene);
-  ASSERT_EQ(problem.dimension(), 8);
+  ASSERT_EQ(problem.dimension(), 8 + 2);
   const std::vector<double> u = problem.layout().initial_unit();
   const Evaluation e = problem.evaluate(u, 0, true);
   ASSERT_TRUE(e.ok) << e.error;
@@ -111,6 +113,10 @@ TEST(GraspOptimize, RefusesWhatTheCoupledEvaluationCannotRun) {
   // An MPM control on a coupled scene.
   expect_error("controls:\n", "controls:\n  kick: {kind: initial_velocity, body: cube, init: [0, 0, 0], lower: -1, upper: 1}\n",
                "controls.kick.kind");
+  // fem_coupling on a scene without fem.coupling.
+  expect_error("  coupling: {stiffness: 2.0e4, friction: 0.4, slip_speed: 0.05}\n", "", "controls.mu.kind");
+  // A coupling parameter that does not exist.
+  expect_error("parameter: friction, init: 0.4", "parameter: damping, init: 0.4", "controls.mu.parameter");
   // A drive that releases its vertices.
   expect_error("end: 0.006\n", "end: 0.006\n        release: true\n", "controls.grip.body");
 }
