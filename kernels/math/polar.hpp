@@ -5,10 +5,11 @@
 // Why not always R = U V^T of the SVD: the corotated stresses need R only, and
 // the general SVD (one-sided Jacobi sweeps, sort, Givens QR, canonical signs)
 // is a long chain of dependent square roots and divisions: ~840 ns per float
-// 3x3 and ~150 ns per 2x2 call on one core here, 36% of the 3D differentiable
-// soft-robot rollout (perf, docs/peer_results.md).  The paths below take
-// ~10 ns (2D) and ~100 ns (3D) for well-conditioned F and fall back to the
-// SVD for the rest, so the result is the same function (up to rounding)
+// 3x3 and ~50-150 ns per 2x2 call on one core here (microbenchmark on
+// F = I + 0.3 noise), 36% of a 3D differentiable soft-robot profile
+// (docs/peer_results.md).  The paths below take a few ns (2D) and ~80-170 ns
+// (3D, ~3.8 Newton steps on average) for well-conditioned F and fall back to
+// the SVD for the rest, so the result is the same function (up to rounding)
 // everywhere.
 //
 // 2D, closed form.  For F = [[a, b], [c, d]] = U diag(s1, s2) V^T (U, V
@@ -152,8 +153,8 @@ PL_HD PL_INLINE PolarFactors<Real, D> polar_factors(const Mat<Real, D>& F, Svd<R
 ///   better conditioned of the two rows of S - sigma_0 I), normalized;
 ///   V = [v, (-v_1, v_0)] (det V = +1); h = 0 (repeated values) gives V = I.
 /// Same convention as svd.hpp (sorted, U, V rotations; all sigma > 0 here).
-/// ~4x cheaper than the Jacobi SVD for the snow return mapping, which needs
-/// the singular values.  3D, and 2D outside the fast domain: svd_rotation_variant.
+/// About 2x cheaper than the Jacobi SVD (microbenchmark) for the snow return
+/// mapping, which needs the singular values.  3D, and 2D outside the fast domain: svd_rotation_variant.
 template <class Real, int D>
 PL_HD PL_INLINE Svd<Real, D> svd_rotation_variant_fast(const Mat<Real, D>& F) {
   Svd<Real, D> out;
