@@ -11,7 +11,9 @@
 //  - each parameter moved off the truth alone is pulled back by the gradient.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
