@@ -150,6 +150,8 @@ TEST(ToolControls, TheReplaySceneReproducesTheLoss) {
   fs::create_directories(dir);
   const fs::path file = dir / "scene.yaml";
   std::ofstream(file) << tool_scene(2);
+  const int before = cpu_threads();
+  set_cpu_threads(1);  // small rollouts: one thread is fastest and unaffected by a loaded machine
   const auto scene = scene::load_scene(file.string());
   const Problem problem(scene);
   std::vector<double> u(std::size_t(problem.dimension()));
@@ -161,6 +163,7 @@ TEST(ToolControls, TheReplaySceneReproducesTheLoss) {
   const Problem replayed(again);
   EXPECT_NEAR(replayed.evaluate(replayed.layout().initial_unit(), 0, false).loss, problem.evaluate(u, 0, false).loss,
               1e-12);
+  set_cpu_threads(before);
   fs::remove_all(dir);
 }
 
