@@ -9,6 +9,8 @@
 #include "engine/core/error.hpp"
 #include "engine/coupling/rotation.hpp"
 #include "engine/diff/mpm_rollout.hpp"
+#include "engine/diff/coupled_scene_gradcheck.hpp"  // issue 6 (gc_fem)
+#include "engine/diff/fem_scene_gradcheck.hpp"      // issue 6 (gc_fem)
 #include "engine/scene/build_world.hpp"
 #include "materials/registry.hpp"
 
@@ -22,8 +24,8 @@ bool GradcheckReport::passed() const {
 
 std::string GradcheckReport::table() const {
   std::ostringstream os;
-  os << "gradcheck " << scene << ": " << particles << " particles, " << steps
-     << " substeps, random linear loss at the middle and last step; tolerance " << tolerance << " (double)\n";
+  os << "gradcheck " << scene << ": " << particles << " " << counted << ", " << steps << " substeps, " << loss
+     << "; tolerance " << tolerance << " (double)\n";  // issue 6 (gc_fem): counted, loss
   os << std::left << std::setw(58) << "quantity" << std::right << std::setw(16) << "adjoint" << std::setw(16)
      << "finite diff" << std::setw(12) << "rel err" << std::setw(12) << "float err"
      << "  status\n";
@@ -497,17 +499,13 @@ GradcheckReport run_gradcheck(const scene::SceneDesc& scene, const GradcheckOpti
 
 GradcheckReport gradcheck_scene(const scene::SceneDesc& scene, const GradcheckOptions& options) {
   if (options.steps < 1) throw InputError("gradcheck: --steps must be >= 1");
-  // The scene gradcheck probes the MPM rollout; a scene of FEM bodies only would
-  // "pass" with all-zero gradients, so refuse it (FEM gradients are checked by
-  // tests/fem/test_fem_rollout.cpp and test_shell_world.cpp).
-  if (scene.bodies.empty())
-    throw InputError(scene.path + ": gradcheck checks MPM gradients and this scene has no MPM bodies "
-                     "(FEM-only scenes are not supported by `pliant gradcheck` yet)");
-  // issue 6 (mpm_fem) begin: the MPM rollout alone would ignore the FEM bodies' forces
-  if (scene.fem.coupling)
-    throw InputError(scene.path + ": gradcheck checks the MPM rollout alone and this scene couples MPM and FEM "
-                     "(fem.coupling); coupled gradients are checked by tests/coupling/test_mpm_fem_gradcheck.cpp");
-  // issue 6 (mpm_fem) end
+  // issue 6 (gc_fem) begin: FEM-only and coupled MPM + FEM scenes have their own rollouts
+  if (scene.bodies.empty()) {
+    if (!scene.fem.enabled) throw InputError(scene.path + ": gradcheck: the scene has no MPM bodies and no FEM bodies");
+    return gradcheck_fem_scene(scene, options);
+  }
+  if (scene.fem.enabled && scene.fem.coupling) return gradcheck_coupled_scene(scene, options);
+  // issue 6 (gc_fem) end
   return scene.simulation.dim == 2 ? run_gradcheck<2>(scene, options) : run_gradcheck<3>(scene, options);
 }
 

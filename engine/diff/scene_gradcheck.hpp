@@ -62,6 +62,10 @@ struct GradcheckReport {
   int steps = 0;
   std::size_t particles = 0;
   double tolerance = 1e-6;
+  // issue 6 (gc_fem) begin: the header line's wording (FEM checks count vertices, read the final state only)
+  std::string counted = "particles";
+  std::string loss = "random linear loss at the middle and last step";
+  // issue 6 (gc_fem) end
   std::vector<GradcheckRow> rows;
   bool passed() const;
   std::string table() const;

@@ -1,0 +1,330 @@
+#include "engine/diff/fem_scene_gradcheck.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include "engine/core/error.hpp"
+#include "engine/coupling/tool.hpp"
+#include "engine/fem/energy_term.hpp"
+#include "engine/fem/fem_rollout.hpp"
+#include "engine/fem/fem_tool_contact.hpp"
+#include "engine/scene/fem_loader.hpp"
+
+namespace pl {
+
+GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double base_loss,
+                           const std::function<double(double)>& loss, double h, double tolerance) {
+  struct Differences {
+    double central = 0, forward = 0, backward = 0;
+    bool two_sided = true;
+  };
+  const auto fd = [&](double step) {
+    Differences d;
+    const double plus = loss(step);
+    double minus = 0;
+    try {
+      minus = loss(-step);
+    } catch (const InputError&) {  // at the edge of the valid range: (-3 L(0) + 4 L(h) - L(2h)) / 2h
+      d.two_sided = false;
+      d.central = d.forward = d.backward = (-3 * base_loss + 4 * plus - loss(2 * step)) / (2 * step);
+      return d;
+    }
+    d.central = (plus - minus) / (2 * step);
+    d.forward = (plus - base_loss) / step;
+    d.backward = (base_loss - minus) / step;
+    return d;
+  };
+  GradcheckRow r;
+  r.quantity = quantity;
+  r.adjoint = adjoint;
+  r.float_rel_error = std::numeric_limits<double>::quiet_NaN();  // FEM runs in double only
+  const Differences at_h = fd(h), at_half = fd(h / 2);
+  r.finite_difference = at_h.central;
+  // The rules of engine/diff/scene_gradcheck.hpp: agreement within `tolerance`
+  // or below FD round-off (1e-9 max(1, |L|)); else a kink within the stencil
+  // (central differences at h and h/2 disagree) or at the base point (the
+  // one-sided asymmetry does not halve with h); else FAIL.
+  const double absolute = 1e-9 * std::max(1.0, std::abs(base_loss));
+  const double denom = std::max({std::abs(r.finite_difference), std::abs(adjoint), 1e-300});
+  r.rel_error = std::abs(adjoint - r.finite_difference) / denom;
+  const double allowed = std::max(tolerance * denom, absolute);
+  const bool close = r.rel_error <= tolerance || std::abs(adjoint - r.finite_difference) <= absolute;
+  const bool kink_in_stencil = std::abs(at_h.central - at_half.central) > allowed;
+  const double jump = (at_half.forward - at_half.backward) - 0.5 * (at_h.forward - at_h.backward);
+  const bool kink_at_base = at_h.two_sided && std::abs(jump) > allowed;
+  r.one_sided_forward = at_half.forward;
+  r.one_sided_backward = at_half.backward;
+  std::ostringstream os;
+  if (close) {
+    r.status = "ok";
+  } else if (kink_in_stencil) {
+    r.status = "kink";
+    os.precision(3);
+    os << "central differences at h and h/2 differ by "
+       << std::abs(at_h.central - at_half.central) / std::max(std::abs(at_h.central), 1e-300)
+       << " (relative): a branch switch within the stencil";
+  } else if (kink_at_base) {
+    r.status = "kink";
+    os.precision(3);
+    os << "one-sided differences (+h/2: " << at_half.forward << ", -h/2: " << at_half.backward
+       << ") differ by the same amount at h and h/2: the loss is not differentiable at the base point";
+  } else {
+    r.status = "FAIL";
+    os.precision(10);
+    os << "finite differences agree with each other: central " << at_h.central << " (h), " << at_half.central
+       << " (h/2); one-sided " << at_h.forward << " / " << at_h.backward << " (+-h)";
+  }
+  r.note = os.str();
+  return r;
+}
+
+namespace {
+
+using Vec3d = std::array<double, 3>;
+
+/// Random directions for one FEM scene's quantities (seeded, so every evaluation sees the same ones).
+struct FemProbe {
+  std::vector<double> dir_x, dir_v, wx, wv;          // 3 per vertex
+  std::vector<std::vector<double>> dir_prescribed;   // per step: 3 per prescribed vertex
+  struct ToolDirs {
+    std::vector<ToolAction<3>> actions;
+    std::vector<Vec3d> waypoint_positions, waypoint_rotations;
+    Vec3d position{}, rotation{};
+  };
+  std::vector<ToolDirs> tools;
+};
+
+/// Which quantity an evaluation moves, by t along the probe's direction.
+enum class FemQuantity { None, X0, V0, Prescribed, TermParameter, Density, DampingMass, DampingStiffness, GroundFriction,
+                         ToolLinear, ToolAngular, ToolWaypointPositions, ToolPosition, ToolFriction, ToolStiffness };
+
+struct FemPerturbation {
+  FemQuantity what = FemQuantity::None;
+  int index = -1, param = -1;  // term / body / tool; parameter of a term
+  double t = 0;
+};
+
+struct FemEvaluation {
+  double loss = 0;
+  fem::FemRolloutGradients<double> grad;
+};
+
+double linear_loss(const std::vector<double>& x, const std::vector<double>& v, const FemProbe& p, double n) {
+  double s = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) s += (p.wx[i] * x[i] + p.wv[i] * v[i]) / n;
+  return s;
+}
+
+FemEvaluation evaluate_fem(const scene::SceneDesc& scene, const FemProbe& probe, int steps, const FemPerturbation& pert,
+                           bool backward) {
+  // Tool waypoints and initial poses are planned when the world is built: perturb them in the scene.
+  scene::SceneDesc moved;
+  const bool moves_desc = pert.what == FemQuantity::ToolWaypointPositions || pert.what == FemQuantity::ToolPosition;
+  if (moves_desc) {
+    moved = scene;
+    auto& t = moved.tools[std::size_t(pert.index)];
+    const auto& d = probe.tools[std::size_t(pert.index)];
+    for (std::size_t k = 0; k < t.waypoints.size(); ++k)
+      for (std::size_t a = 0; a < 3; ++a) t.waypoints[k].position[a] += pert.t * d.waypoint_positions[k][a];
+    if (pert.what == FemQuantity::ToolPosition)
+      for (std::size_t a = 0; a < 3; ++a) t.position[a] += pert.t * d.position[a];
+  }
+  scene::FemSceneRun<double> run(moves_desc ? moved : scene);
+  fem::FemWorld<double>& w = run.mutable_world();
+  const double t = pert.t;
+  switch (pert.what) {
+    case FemQuantity::X0:
+      for (std::size_t i = 0; i < w.positions().size(); ++i) w.positions()[i] += t * probe.dir_x[i];
+      break;
+    case FemQuantity::V0:
+      for (std::size_t i = 0; i < w.velocities().size(); ++i) w.velocities()[i] += t * probe.dir_v[i];
+      break;
+    case FemQuantity::Prescribed: {
+      std::vector<std::vector<double>> traj = w.prescribed_trajectory();
+      for (std::size_t n = 0; n < traj.size() && n < probe.dir_prescribed.size(); ++n)
+        for (std::size_t k = 0; k < traj[n].size(); ++k) traj[n][k] += t * probe.dir_prescribed[n][k];
+      w.prescribe(w.prescribed_vertices(), traj);
+      break;
+    }
+    case FemQuantity::TermParameter: {
+      auto& term = *w.terms()[std::size_t(pert.index)];
+      std::vector<double> theta = term.parameters();
+      theta[std::size_t(pert.param)] += t * std::max(1.0, std::abs(theta[std::size_t(pert.param)]));
+      term.set_parameters(theta);
+      break;
+    }
+    case FemQuantity::Density: w.set_density(pert.index, w.density(pert.index) * (1 + t)); break;
+    case FemQuantity::DampingMass:
+      w.set_damping(w.settings().damping_mass * (1 + t), w.settings().damping_stiffness);
+      break;
+    case FemQuantity::DampingStiffness:
+      w.set_damping(w.settings().damping_mass, w.settings().damping_stiffness * (1 + t));
+      break;
+    case FemQuantity::GroundFriction: w.set_friction(w.settings().ground.friction + t); break;
+    case FemQuantity::ToolLinear:
+    case FemQuantity::ToolAngular: {
+      Tool<3>& tool = w.tools()[std::size_t(pert.index)]->tool();
+      std::vector<ToolAction<3>> acts = tool.spec().actions;
+      const auto& d = probe.tools[std::size_t(pert.index)].actions;
+      for (std::size_t n = 0; n < acts.size() && n < d.size(); ++n)
+        for (std::size_t a = 0; a < 3; ++a) {
+          if (pert.what == FemQuantity::ToolLinear) acts[n].linear[a] += t * d[n].linear[a];
+          else acts[n].angular[a] += t * d[n].angular[a];
+        }
+      tool.set_actions(acts);
+      break;
+    }
+    case FemQuantity::ToolFriction: {
+      Tool<3>& tool = w.tools()[std::size_t(pert.index)]->tool();
+      tool.set_friction(tool.spec().friction + t);
+      break;
+    }
+    case FemQuantity::ToolStiffness: {
+      Tool<3>& tool = w.tools()[std::size_t(pert.index)]->tool();
+      tool.set_stiffness(tool.spec().stiffness * (1 + t));
+      break;
+    }
+    default: break;
+  }
+  const double n = double(w.num_vertices());
+  fem::FemRolloutOptions<double> opt;
+  opt.steps = steps;
+  opt.loss_gradient = [&](int, const fem::FemWorld<double>&, std::vector<double>& ax, std::vector<double>& av) {
+    for (std::size_t i = 0; i < ax.size(); ++i) ax[i] += probe.wx[i] / n, av[i] += probe.wv[i] / n;
+  };
+  fem::FemRollout<double> rollout(w, opt);
+  rollout.forward();
+  FemEvaluation e;
+  e.loss = linear_loss(w.positions(), w.velocities(), probe, n);
+  if (backward) e.grad = rollout.backward();
+  return e;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+}  // namespace
+
+GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene_in, const GradcheckOptions& o) {
+  if (o.steps < 1) throw InputError("gradcheck: --steps must be >= 1");
+  // The adjoint of an implicit step assumes the Newton solve converged; at the
+  // scene's tolerance (1e-9 of the body size by default) the solve's error
+  // shows up as ~1e-3 relative gradient error, so the check solves tighter.
+  scene::SceneDesc scene = scene_in;
+  scene.fem.newton_tolerance = std::min(scene.fem.newton_tolerance, 1e-12);
+  scene.fem.newton_max_iterations = std::max(scene.fem.newton_max_iterations, 200);
+  GradcheckReport report;
+  report.scene = scene.path;
+  report.steps = o.steps;
+  report.tolerance = o.tolerance;
+
+  // The probe: random directions sized from an unperturbed world.
+  scene::FemSceneRun<double> probe_run(scene);
+  const fem::FemWorld<double>& pw = probe_run.world();
+  const std::size_t dofs = pw.positions().size();
+  report.particles = std::size_t(pw.num_vertices());
+  report.counted = "FEM vertices";
+  report.loss = "random linear loss of the final state, FEM steps (float err: n/a, FEM runs in double)";
+  std::mt19937_64 rng(o.seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  FemProbe probe;
+  for (auto* f : {&probe.dir_x, &probe.dir_v, &probe.wx, &probe.wv}) {
+    f->resize(dofs);
+    for (double& e : *f) e = u(rng);
+  }
+  // Prescribed vertices follow their trajectory: initial-state directions move only the free ones.
+  for (int v : pw.prescribed_vertices())
+    for (std::size_t a = 0; a < 3; ++a) probe.dir_x[3 * std::size_t(v) + a] = probe.dir_v[3 * std::size_t(v) + a] = 0;
+  probe.dir_prescribed.resize(pw.prescribed_trajectory().size());
+  for (std::size_t k = 0; k < probe.dir_prescribed.size(); ++k) {
+    probe.dir_prescribed[k].resize(pw.prescribed_trajectory()[k].size());
+    for (double& e : probe.dir_prescribed[k]) e = u(rng);
+  }
+  for (const auto& t : scene.tools) {
+    FemProbe::ToolDirs d;
+    d.actions.resize(std::size_t(o.steps));
+    for (auto& a : d.actions)
+      for (std::size_t k = 0; k < 3; ++k) a.linear[k] = u(rng), a.angular[k] = u(rng);
+    d.waypoint_positions.resize(t.waypoints.size());
+    for (auto& p : d.waypoint_positions)
+      for (double& e : p) e = u(rng);
+    for (double& e : d.position) e = u(rng);
+    probe.tools.push_back(d);
+  }
+
+  const FemEvaluation base = evaluate_fem(scene, probe, o.steps, {}, true);
+  const auto& g = base.grad;
+  const auto row = [&](const std::string& name, double adj, FemQuantity q, int index, int param, double h) {
+    const auto loss = [&](double t) { return evaluate_fem(scene, probe, o.steps, {q, index, param, t}, false).loss; };
+    report.rows.push_back(gradcheck_row(name, adj, base.loss, loss, h, o.tolerance));
+  };
+
+  row("FEM initial positions (random direction)", dot(g.x0, probe.dir_x), FemQuantity::X0, -1, -1, 1e-6);
+  row("FEM initial velocities (random direction)", dot(g.v0, probe.dir_v), FemQuantity::V0, -1, -1, 1e-6);
+  if (!pw.prescribed_vertices().empty()) {
+    double adj = 0;
+    for (std::size_t k = 0; k < g.parameters.prescribed.size() && k < probe.dir_prescribed.size(); ++k)
+      adj += dot(g.parameters.prescribed[k], probe.dir_prescribed[k]);
+    row("FEM prescribed trajectory (random direction)", adj, FemQuantity::Prescribed, -1, -1, 1e-6);
+  }
+  for (std::size_t k = 0; k < pw.terms().size(); ++k) {
+    const auto names = pw.terms()[k]->parameter_names();
+    const auto theta = pw.terms()[k]->parameters();
+    for (std::size_t p = 0; p < names.size(); ++p) {
+      // Reported per relative change of the parameter, like the MPM material rows.
+      const double scale = std::max(1.0, std::abs(theta[p]));
+      row("FEM " + pw.terms()[k]->name() + " " + names[p], scale * g.parameters.term_parameters[k][p],
+          FemQuantity::TermParameter, int(k), int(p), 1e-6);
+    }
+  }
+  for (int b = 0; b < pw.num_tet_bodies(); ++b)
+    row("FEM body " + std::to_string(b) + " density (relative)", pw.density(b) * g.parameters.density[std::size_t(b)],
+        FemQuantity::Density, b, -1, 1e-6);
+  const auto& st = pw.settings();
+  if (st.damping_mass > 0)
+    row("FEM damping mass (relative)", st.damping_mass * g.parameters.damping_mass, FemQuantity::DampingMass, -1, -1, 1e-6);
+  if (st.damping_stiffness > 0)
+    row("FEM damping stiffness (relative)", st.damping_stiffness * g.parameters.damping_stiffness,
+        FemQuantity::DampingStiffness, -1, -1, 1e-6);
+  if (st.ground.enabled && st.ground.friction > 1e-5)
+    row("FEM ground friction", g.parameters.friction, FemQuantity::GroundFriction, -1, -1, 1e-6);
+
+  for (std::size_t k = 0; k < scene.tools.size() && k < g.tools.size(); ++k) {
+    const auto& t = scene.tools[k];
+    const auto& tg = g.tools[k];
+    const auto& d = probe.tools[k];
+    const std::string name = "tool '" + t.name + "' ";
+    if (t.motion == scene::ToolMotionType::Velocity) {
+      double lin = 0, ang = 0;
+      for (std::size_t n = 0; n < tg.actions.size() && n < d.actions.size(); ++n)
+        for (std::size_t a = 0; a < 3; ++a)
+          lin += tg.actions[n].linear[a] * d.actions[n].linear[a], ang += tg.actions[n].angular[a] * d.actions[n].angular[a];
+      row(name + "velocity actions, linear (random direction)", lin, FemQuantity::ToolLinear, int(k), -1, 1e-6);
+      row(name + "velocity actions, angular (random direction)", ang, FemQuantity::ToolAngular, int(k), -1, 1e-5);
+    }
+    if (t.motion == scene::ToolMotionType::Waypoints) {
+      double adj = 0;
+      for (std::size_t i = 0; i < tg.waypoint_positions.size() && i < d.waypoint_positions.size(); ++i)
+        for (std::size_t a = 0; a < 3; ++a) adj += tg.waypoint_positions[i][a] * d.waypoint_positions[i][a];
+      row(name + "waypoint positions (random direction)", adj, FemQuantity::ToolWaypointPositions, int(k), -1, 1e-6);
+    } else {
+      double adj = 0;
+      for (std::size_t a = 0; a < 3; ++a) adj += tg.initial_position[a] * d.position[a];
+      row(name + "initial position (random direction)", adj, FemQuantity::ToolPosition, int(k), -1, 1e-6);
+    }
+    const auto& spec = pw.tools()[k]->tool().spec();
+    if ((t.mode == ContactMode::Friction || t.mode == ContactMode::Soft) && spec.friction > 1e-5)
+      row(name + "friction", tg.friction, FemQuantity::ToolFriction, int(k), -1, 1e-6);
+    if (t.mode == ContactMode::Soft)
+      row(name + "stiffness (relative)", spec.stiffness * tg.stiffness, FemQuantity::ToolStiffness, int(k), -1, 1e-6);
+  }
+  return report;
+}
+
+}  // namespace pl

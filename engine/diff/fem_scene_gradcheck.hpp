@@ -1,0 +1,36 @@
+// `pliant gradcheck SCENE` for scenes with FEM bodies (issue 6): the rows of
+// engine/diff/scene_gradcheck.hpp (same table, same ok / FAIL / kink rules) for
+//  * FEM-only scenes (with or without tools), through FemRollout
+//    (gradcheck_fem_scene, this file);
+//  * coupled MPM + FEM scenes (fem.coupling), through CoupledRollout
+//    (gradcheck_coupled_scene, engine/diff/coupled_scene_gradcheck.hpp).
+//
+// Loss: a random linear functional of the final state, L = sum_i (w_x . x_i +
+// w_v . v_i) / N over the FEM vertices (and, coupled, the MPM particles), with
+// weights from `seed`; the backward pass is linear in dL/ds, so a random one
+// exercises every path (as the MPM check argues).  Prescribed (drive, move)
+// vertices keep the trajectory the scene gives them at step 0; drive releases
+// later in the run are not applied within the checked steps.  FEM rollouts
+// run in double only (the implicit Newton tolerance needs it), so the "float
+// err" column is n/a (printed as nan).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "engine/diff/scene_gradcheck.hpp"
+
+namespace pl {
+
+/// FEM-only scene (fem section, no MPM bodies); `steps` counts FEM steps.
+GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene, const GradcheckOptions& options);
+
+/// One row: the adjoint directional derivative `adjoint` against central
+/// differences of `loss(t)` (the loss with the quantity moved by t along the
+/// direction) at h and h/2, classified ok / kink / FAIL with the rules of
+/// engine/diff/scene_gradcheck.hpp.  `loss` may throw InputError for t < 0 at
+/// the edge of a parameter's range (then a one-sided second-order difference).
+GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double base_loss,
+                           const std::function<double(double)>& loss, double h, double tolerance);
+
+}  // namespace pl
