@@ -16,8 +16,7 @@ namespace {
 /// Random directions and loss weights: MPM (3 per particle), FEM (3 per vertex), prescribed (per step).
 struct CoupledProbe {
   std::vector<double> mpm_dx, mpm_dv, mpm_wx, mpm_wv;
-  std::vector<double> fem_dx, fem_dv, fem_wx, fem_wv;
-  std::vector<std::vector<double>> dir_prescribed;
+  FemDirections fem;
 };
 
 enum class CoupledQuantity { None, MpmX0, MpmV0, FemX0, FemV0, Prescribed, Stiffness, Friction };
@@ -43,15 +42,10 @@ CoupledEvaluation evaluate_coupled(const scene::SceneDesc& scene, const CoupledP
     world->set_particles(p);
   }
   if (q == CoupledQuantity::FemX0)
-    for (std::size_t i = 0; i < fem.positions().size(); ++i) fem.positions()[i] += t * probe.fem_dx[i];
+    for (std::size_t i = 0; i < fem.positions().size(); ++i) fem.positions()[i] += t * probe.fem.dx[i];
   if (q == CoupledQuantity::FemV0)
-    for (std::size_t i = 0; i < fem.velocities().size(); ++i) fem.velocities()[i] += t * probe.fem_dv[i];
-  if (q == CoupledQuantity::Prescribed) {
-    std::vector<std::vector<double>> traj = fem.prescribed_trajectory();
-    for (std::size_t n = 0; n < traj.size() && n < probe.dir_prescribed.size(); ++n)
-      for (std::size_t k = 0; k < traj[n].size(); ++k) traj[n][k] += t * probe.dir_prescribed[n][k];
-    fem.prescribe(fem.prescribed_vertices(), traj);
-  }
+    for (std::size_t i = 0; i < fem.velocities().size(); ++i) fem.velocities()[i] += t * probe.fem.dv[i];
+  if (q == CoupledQuantity::Prescribed) probe.fem.perturb_prescribed(fem, t);
   if (q == CoupledQuantity::Stiffness) coupling->set_stiffness(coupling->params().stiffness * (1 + t));
   if (q == CoupledQuantity::Friction) coupling->set_friction(coupling->params().friction + t);
 
@@ -65,7 +59,7 @@ CoupledEvaluation evaluate_coupled(const scene::SceneDesc& scene, const CoupledP
         ap.x[i][a] += probe.mpm_wx[3 * i + std::size_t(a)] / n_mpm;
         ap.v[i][a] += probe.mpm_wv[3 * i + std::size_t(a)] / n_mpm;
       }
-    for (std::size_t k = 0; k < ax.size(); ++k) ax[k] += probe.fem_wx[k] / n_fem, av[k] += probe.fem_wv[k] / n_fem;
+    for (std::size_t k = 0; k < ax.size(); ++k) ax[k] += probe.fem.wx[k] / n_fem, av[k] += probe.fem.wv[k] / n_fem;
   };
   CoupledRollout<double> rollout(*coupling, *world, fem, opt);
   rollout.forward();
@@ -74,16 +68,9 @@ CoupledEvaluation evaluate_coupled(const scene::SceneDesc& scene, const CoupledP
   for (std::size_t i = 0; i < np; ++i)
     for (int a = 0; a < 3; ++a)
       e.loss += (probe.mpm_wx[3 * i + std::size_t(a)] * p.x[i][a] + probe.mpm_wv[3 * i + std::size_t(a)] * p.v[i][a]) / n_mpm;
-  for (std::size_t k = 0; k < fem.positions().size(); ++k)
-    e.loss += (probe.fem_wx[k] * fem.positions()[k] + probe.fem_wv[k] * fem.velocities()[k]) / n_fem;
+  e.loss += probe.fem.loss(fem);
   if (backward) e.grad = rollout.backward();
   return e;
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) s += a[i] * b[i];
-  return s;
 }
 
 }  // namespace
@@ -101,28 +88,18 @@ GradcheckReport gradcheck_coupled_scene(const scene::SceneDesc& scene, const Gra
   const auto probe_world = scene::build_world<double, 3>(scene, Backend::Cpu);
   scene::FemSceneRun<double> probe_run(scene);
   const fem::FemWorld<double>& pf = probe_run.world();
-  const std::size_t np = probe_world->num_particles(), nf = pf.positions().size();
+  const std::size_t np = probe_world->num_particles();
   report.particles = np + std::size_t(pf.num_vertices());
   report.counted = "MPM particles + FEM vertices";
   report.loss = "random linear loss of the final state (float err: n/a, the coupled check runs in double)";
   std::mt19937_64 rng(o.seed);
   std::uniform_real_distribution<double> u(-1, 1);
-  CoupledProbe probe;
-  for (auto* f : {&probe.mpm_dx, &probe.mpm_dv, &probe.mpm_wx, &probe.mpm_wv}) {
-    f->resize(3 * np);
-    for (double& e : *f) e = u(rng);
+  std::vector<double> mpm[4];
+  for (auto& f : mpm) {
+    f.resize(3 * np);
+    for (double& e : f) e = u(rng);
   }
-  for (auto* f : {&probe.fem_dx, &probe.fem_dv, &probe.fem_wx, &probe.fem_wv}) {
-    f->resize(nf);
-    for (double& e : *f) e = u(rng);
-  }
-  for (int v : pf.prescribed_vertices())  // prescribed vertices follow their trajectory
-    for (std::size_t a = 0; a < 3; ++a) probe.fem_dx[3 * std::size_t(v) + a] = probe.fem_dv[3 * std::size_t(v) + a] = 0;
-  probe.dir_prescribed.resize(pf.prescribed_trajectory().size());
-  for (std::size_t k = 0; k < probe.dir_prescribed.size(); ++k) {
-    probe.dir_prescribed[k].resize(pf.prescribed_trajectory()[k].size());
-    for (double& e : probe.dir_prescribed[k]) e = u(rng);
-  }
+  const CoupledProbe probe{mpm[0], mpm[1], mpm[2], mpm[3], FemDirections(pf, rng)};
 
   const CoupledEvaluation base = evaluate_coupled(scene, probe, o.steps, CoupledQuantity::None, 0, true);
   const auto& g = base.grad;
@@ -135,14 +112,11 @@ GradcheckReport gradcheck_coupled_scene(const scene::SceneDesc& scene, const Gra
     for (int a = 0; a < 3; ++a) gx[3 * i + std::size_t(a)] = g.particles0.x[i][a], gv[3 * i + std::size_t(a)] = g.particles0.v[i][a];
   row("MPM initial positions (random direction)", dot(gx, probe.mpm_dx), CoupledQuantity::MpmX0, 1e-6);
   row("MPM initial velocities (random direction)", dot(gv, probe.mpm_dv), CoupledQuantity::MpmV0, 1e-6);
-  row("FEM initial positions (random direction)", dot(g.fem_x0, probe.fem_dx), CoupledQuantity::FemX0, 1e-6);
-  row("FEM initial velocities (random direction)", dot(g.fem_v0, probe.fem_dv), CoupledQuantity::FemV0, 1e-6);
-  if (!pf.prescribed_vertices().empty()) {
-    double adj = 0;
-    for (std::size_t k = 0; k < g.fem_parameters.prescribed.size() && k < probe.dir_prescribed.size(); ++k)
-      adj += dot(g.fem_parameters.prescribed[k], probe.dir_prescribed[k]);
-    row("FEM prescribed trajectory (random direction)", adj, CoupledQuantity::Prescribed, 1e-6);
-  }
+  row("FEM initial positions (random direction)", dot(g.fem_x0, probe.fem.dx), CoupledQuantity::FemX0, 1e-6);
+  row("FEM initial velocities (random direction)", dot(g.fem_v0, probe.fem.dv), CoupledQuantity::FemV0, 1e-6);
+  if (!pf.prescribed_vertices().empty())
+    row("FEM prescribed trajectory (random direction)", probe.fem.prescribed_dot(g.fem_parameters.prescribed),
+        CoupledQuantity::Prescribed, 1e-6);
   // Reported per relative change of k, like the material rows.
   const auto coupling_probe = [&]() {
     auto w = scene::build_world<double, 3>(scene, Backend::Cpu);

@@ -81,14 +81,54 @@ GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double b
   return r;
 }
 
+FemDirections::FemDirections(const fem::FemWorld<double>& world, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (auto* f : {&dx, &dv, &wx, &wv}) {
+    f->resize(world.positions().size());
+    for (double& e : *f) e = u(rng);
+  }
+  for (int v : world.prescribed_vertices())
+    for (std::size_t a = 0; a < 3; ++a) dx[3 * std::size_t(v) + a] = dv[3 * std::size_t(v) + a] = 0;
+  for (const auto& row : world.prescribed_trajectory()) {
+    prescribed.emplace_back(row.size());
+    for (double& e : prescribed.back()) e = u(rng);
+  }
+}
+
+void FemDirections::perturb_prescribed(fem::FemWorld<double>& world, double t) const {
+  std::vector<std::vector<double>> traj = world.prescribed_trajectory();
+  for (std::size_t n = 0; n < traj.size() && n < prescribed.size(); ++n)
+    for (std::size_t k = 0; k < traj[n].size(); ++k) traj[n][k] += t * prescribed[n][k];
+  world.prescribe(world.prescribed_vertices(), traj);
+}
+
+double FemDirections::prescribed_dot(const std::vector<std::vector<double>>& gradient) const {
+  double s = 0;
+  for (std::size_t n = 0; n < gradient.size() && n < prescribed.size(); ++n) s += dot(gradient[n], prescribed[n]);
+  return s;
+}
+
+double FemDirections::loss(const fem::FemWorld<double>& world) const {
+  const double n = double(world.num_vertices());
+  double s = 0;
+  for (std::size_t i = 0; i < world.positions().size(); ++i)
+    s += (wx[i] * world.positions()[i] + wv[i] * world.velocities()[i]) / n;
+  return s;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
 namespace {
 
 using Vec3d = std::array<double, 3>;
 
 /// Random directions for one FEM scene's quantities (seeded, so every evaluation sees the same ones).
 struct FemProbe {
-  std::vector<double> dir_x, dir_v, wx, wv;          // 3 per vertex
-  std::vector<std::vector<double>> dir_prescribed;   // per step: 3 per prescribed vertex
+  FemDirections fem;
   struct ToolDirs {
     std::vector<ToolAction<3>> actions;
     std::vector<Vec3d> waypoint_positions, waypoint_rotations;
@@ -112,12 +152,6 @@ struct FemEvaluation {
   fem::FemRolloutGradients<double> grad;
 };
 
-double linear_loss(const std::vector<double>& x, const std::vector<double>& v, const FemProbe& p, double n) {
-  double s = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) s += (p.wx[i] * x[i] + p.wv[i] * v[i]) / n;
-  return s;
-}
-
 FemEvaluation evaluate_fem(const scene::SceneDesc& scene, const FemProbe& probe, int steps, const FemPerturbation& pert,
                            bool backward) {
   // Tool waypoints and initial poses are planned when the world is built: perturb them in the scene.
@@ -137,18 +171,12 @@ FemEvaluation evaluate_fem(const scene::SceneDesc& scene, const FemProbe& probe,
   const double t = pert.t;
   switch (pert.what) {
     case FemQuantity::X0:
-      for (std::size_t i = 0; i < w.positions().size(); ++i) w.positions()[i] += t * probe.dir_x[i];
+      for (std::size_t i = 0; i < w.positions().size(); ++i) w.positions()[i] += t * probe.fem.dx[i];
       break;
     case FemQuantity::V0:
-      for (std::size_t i = 0; i < w.velocities().size(); ++i) w.velocities()[i] += t * probe.dir_v[i];
+      for (std::size_t i = 0; i < w.velocities().size(); ++i) w.velocities()[i] += t * probe.fem.dv[i];
       break;
-    case FemQuantity::Prescribed: {
-      std::vector<std::vector<double>> traj = w.prescribed_trajectory();
-      for (std::size_t n = 0; n < traj.size() && n < probe.dir_prescribed.size(); ++n)
-        for (std::size_t k = 0; k < traj[n].size(); ++k) traj[n][k] += t * probe.dir_prescribed[n][k];
-      w.prescribe(w.prescribed_vertices(), traj);
-      break;
-    }
+    case FemQuantity::Prescribed: probe.fem.perturb_prescribed(w, t); break;
     case FemQuantity::TermParameter: {
       auto& term = *w.terms()[std::size_t(pert.index)];
       std::vector<double> theta = term.parameters();
@@ -193,20 +221,14 @@ FemEvaluation evaluate_fem(const scene::SceneDesc& scene, const FemProbe& probe,
   fem::FemRolloutOptions<double> opt;
   opt.steps = steps;
   opt.loss_gradient = [&](int, const fem::FemWorld<double>&, std::vector<double>& ax, std::vector<double>& av) {
-    for (std::size_t i = 0; i < ax.size(); ++i) ax[i] += probe.wx[i] / n, av[i] += probe.wv[i] / n;
+    for (std::size_t i = 0; i < ax.size(); ++i) ax[i] += probe.fem.wx[i] / n, av[i] += probe.fem.wv[i] / n;
   };
   fem::FemRollout<double> rollout(w, opt);
   rollout.forward();
   FemEvaluation e;
-  e.loss = linear_loss(w.positions(), w.velocities(), probe, n);
+  e.loss = probe.fem.loss(w);
   if (backward) e.grad = rollout.backward();
   return e;
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) s += a[i] * b[i];
-  return s;
 }
 
 }  // namespace
@@ -227,25 +249,12 @@ GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene_in, const Grad
   // The probe: random directions sized from an unperturbed world.
   scene::FemSceneRun<double> probe_run(scene);
   const fem::FemWorld<double>& pw = probe_run.world();
-  const std::size_t dofs = pw.positions().size();
   report.particles = std::size_t(pw.num_vertices());
   report.counted = "FEM vertices";
   report.loss = "random linear loss of the final state, FEM steps (float err: n/a, FEM runs in double)";
   std::mt19937_64 rng(o.seed);
   std::uniform_real_distribution<double> u(-1, 1);
-  FemProbe probe;
-  for (auto* f : {&probe.dir_x, &probe.dir_v, &probe.wx, &probe.wv}) {
-    f->resize(dofs);
-    for (double& e : *f) e = u(rng);
-  }
-  // Prescribed vertices follow their trajectory: initial-state directions move only the free ones.
-  for (int v : pw.prescribed_vertices())
-    for (std::size_t a = 0; a < 3; ++a) probe.dir_x[3 * std::size_t(v) + a] = probe.dir_v[3 * std::size_t(v) + a] = 0;
-  probe.dir_prescribed.resize(pw.prescribed_trajectory().size());
-  for (std::size_t k = 0; k < probe.dir_prescribed.size(); ++k) {
-    probe.dir_prescribed[k].resize(pw.prescribed_trajectory()[k].size());
-    for (double& e : probe.dir_prescribed[k]) e = u(rng);
-  }
+  FemProbe probe{FemDirections(pw, rng), {}};
   for (const auto& t : scene.tools) {
     FemProbe::ToolDirs d;
     d.actions.resize(std::size_t(o.steps));
@@ -265,14 +274,11 @@ GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene_in, const Grad
     report.rows.push_back(gradcheck_row(name, adj, base.loss, loss, h, o.tolerance));
   };
 
-  row("FEM initial positions (random direction)", dot(g.x0, probe.dir_x), FemQuantity::X0, -1, -1, 1e-6);
-  row("FEM initial velocities (random direction)", dot(g.v0, probe.dir_v), FemQuantity::V0, -1, -1, 1e-6);
-  if (!pw.prescribed_vertices().empty()) {
-    double adj = 0;
-    for (std::size_t k = 0; k < g.parameters.prescribed.size() && k < probe.dir_prescribed.size(); ++k)
-      adj += dot(g.parameters.prescribed[k], probe.dir_prescribed[k]);
-    row("FEM prescribed trajectory (random direction)", adj, FemQuantity::Prescribed, -1, -1, 1e-6);
-  }
+  row("FEM initial positions (random direction)", dot(g.x0, probe.fem.dx), FemQuantity::X0, -1, -1, 1e-6);
+  row("FEM initial velocities (random direction)", dot(g.v0, probe.fem.dv), FemQuantity::V0, -1, -1, 1e-6);
+  if (!pw.prescribed_vertices().empty())
+    row("FEM prescribed trajectory (random direction)", probe.fem.prescribed_dot(g.parameters.prescribed),
+        FemQuantity::Prescribed, -1, -1, 1e-6);
   for (std::size_t k = 0; k < pw.terms().size(); ++k) {
     const auto names = pw.terms()[k]->parameter_names();
     const auto theta = pw.terms()[k]->parameters();

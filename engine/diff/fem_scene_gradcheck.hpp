@@ -16,9 +16,12 @@
 #pragma once
 
 #include <functional>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "engine/diff/scene_gradcheck.hpp"
+#include "engine/fem/fem_world.hpp"
 
 namespace pl {
 
@@ -32,5 +35,23 @@ GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene, const Gradche
 /// the edge of a parameter's range (then a one-sided second-order difference).
 GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double base_loss,
                            const std::function<double(double)>& loss, double h, double tolerance);
+
+/// Random directions in a FEM world's quantities, shared by the FEM-only and
+/// the coupled check: initial positions and velocities (zero on prescribed
+/// vertices, which follow their trajectory), loss weights, and the prescribed
+/// trajectory (per step, 3 per prescribed vertex).  Uniform in [-1, 1].
+struct FemDirections {
+  std::vector<double> dx, dv, wx, wv;
+  std::vector<std::vector<double>> prescribed;
+  FemDirections(const fem::FemWorld<double>& world, std::mt19937_64& rng);
+  /// Moves the world's prescribed trajectory by t along `prescribed`.
+  void perturb_prescribed(fem::FemWorld<double>& world, double t) const;
+  /// sum_n dL/dtrajectory_n . prescribed_n.
+  double prescribed_dot(const std::vector<std::vector<double>>& gradient) const;
+  /// sum_i (wx_i x_i + wv_i v_i) / N over the world's vertices.
+  double loss(const fem::FemWorld<double>& world) const;
+};
+
+double dot(const std::vector<double>& a, const std::vector<double>& b);
 
 }  // namespace pl
