@@ -14,8 +14,11 @@ std::unique_ptr<MpmFemCoupling<Real>> make_scene_coupling(const scene::SceneDesc
   s.softness = d.coupling_softness;
   s.friction = d.coupling_friction;
   s.slip_speed = d.coupling_slip_speed;
-  return std::make_unique<MpmFemCoupling<Real>>(world, fem->coupled_world(), fem->tet_surface_triangles(), s,
-                                                d.coupling_where);
+  auto coupling = std::make_unique<MpmFemCoupling<Real>>(world, fem->coupled_world(), fem->tet_surface_triangles(), s,
+                                                         d.coupling_where);
+  for (const scene::ControlDesc& c : scene.optimization.controls)  // issue 7 (replay_fem): a replay scene's values
+    if (c.kind == "fem_coupling" && !c.init.empty()) set_coupling_control(*coupling, c.parameter, c.init[0]);
+  return coupling;
 }
 
 template std::unique_ptr<MpmFemCoupling<float>> make_scene_coupling(const scene::SceneDesc&, MpmWorld<float, 3>&,

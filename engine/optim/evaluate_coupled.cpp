@@ -53,14 +53,12 @@ class DriveTable {
       for (int v : run.drive_vertices(controls[c].fem_body_index)) columns_[c].push_back(column[std::size_t(v)]);
       const auto& b = scene.fem.bodies[std::size_t(controls[c].fem_body_index)];
       const double* values = &p[std::size_t(layout.offset(int(c)))];
-      for (int n = 0; n < steps; ++n) {
-        const DrivePose q = drive_pose(values, controls[c].waypoints, controls[c].fem_translate, s(c, n));
+      for (int n = 0; n < steps; ++n)  // issue 7 (replay_fem): the motion FemSceneRun gives a replay scene's drive
         for (int k : columns_[c]) {
-          const std::array<double, 3> y = rotate_about(rest_[std::size_t(k)], b.drive_point, b.drive_axis, q.theta);
-          for (std::size_t a = 0; a < 3; ++a)
-            table_[std::size_t(n)][3 * std::size_t(k) + a] = b.drive_point[a] + y[a] + q.d[a];
+          const std::array<double, 3> y = fem_drive_target(b, values, controls[c].waypoints, controls[c].fem_translate,
+                                                           rest_[std::size_t(k)], (n + 1) * dt_);
+          for (std::size_t a = 0; a < 3; ++a) table_[std::size_t(n)][3 * std::size_t(k) + a] = y[a];
         }
-      }
     }
   }
 
@@ -132,9 +130,7 @@ Evaluation run_coupled(const scene::SceneDesc& scene, const ControlLayout& layou
   const auto& controls = layout.controls();
   for (std::size_t c = 0; c < controls.size(); ++c) {  // fem_coupling: the contact's friction or stiffness
     if (controls[c].kind != "fem_coupling") continue;
-    const Real v = Real(p[std::size_t(layout.offset(int(c)))]);
-    if (controls[c].parameter == "friction") coupling->set_friction(v);
-    else coupling->set_stiffness(v);
+    set_coupling_control(*coupling, controls[c].parameter, p[std::size_t(layout.offset(int(c)))]);  // issue 7 (replay_fem)
   }
   try {
     world->check_stability();

@@ -10,6 +10,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/optim/fem_drive_motion.hpp"
+#include "engine/optim/fem_material_control.hpp"
 #include "engine/optim/fem_objective_terms.hpp"
 #include "engine/render/png_writer.hpp"
 #include "engine/scene/fem_loader.hpp"
@@ -21,11 +22,6 @@ namespace pl::optim {
 namespace {
 
 bool is_fem_kind(const std::string& k) { return k.rfind("fem_", 0) == 0; }
-
-/// A term's parameter that a fem_material control sets: energy term, index in its parameters().
-struct ParameterRef {
-  std::size_t term = 0, index = 0;
-};
 
 /// One stretch of steps with the same prescribed vertices (a release starts a new one).
 struct Phase {
@@ -63,25 +59,14 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
   auto& wterms = world.terms();
 
   // fem_material: set the named parameter of every energy term of the body that has it.
-  std::vector<std::vector<ParameterRef>> refs(controls.size());
+  std::vector<std::vector<FemParameterRef>> refs(controls.size());
   for (std::size_t c = 0; c < controls.size(); ++c) {
     const auto& d = controls[c];
     if (d.kind != "fem_material") continue;
-    const std::string suffix = " '" + d.body + "'";
-    for (std::size_t k = 0; k < wterms.size(); ++k) {
-      const std::string name = wterms[k]->name();
-      if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-      const auto names = wterms[k]->parameter_names();
-      const auto it = std::find(names.begin(), names.end(), d.parameter);
-      if (it == names.end()) continue;
-      std::vector<Real> theta = wterms[k]->parameters();
-      theta[std::size_t(it - names.begin())] = Real(p[std::size_t(layout.offset(int(c)))]);
-      try {
-        wterms[k]->set_parameters(theta);
-      } catch (const InputError& err) {
-        return failed(d.loc + ": controls." + d.name + ": " + err.what());
-      }
-      refs[c].push_back({k, std::size_t(it - names.begin())});
+    try {  // issue 7 (replay_fem): shared with FemSceneRun, which sets the control's init (fem_material_control.hpp)
+      refs[c] = set_fem_body_parameter(world, d.body, d.parameter, p[std::size_t(layout.offset(int(c)))]);
+    } catch (const InputError& err) {
+      return failed(d.loc + ": controls." + d.name + ": " + err.what());
     }
     if (refs[c].empty())
       throw InputError(d.loc + ": controls." + d.name + ".parameter: FEM body '" + d.body + "' has no parameter '" +
@@ -129,16 +114,13 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
     if (cd.kind != "fem_drive") continue;
     const auto& b = scene.fem.bodies[std::size_t(cd.fem_body_index)];
     driven[c] = run.drive_vertices(cd.fem_body_index);
-    for (int n = 0; n < steps; ++n) {
-      double theta;
-      std::array<double, 3> d;
-      drive_pose(c, n, theta, d);
+    // issue 7 (replay_fem): the motion FemSceneRun gives a replay scene's drive (fem_drive_motion.hpp)
+    const double* values = &p[std::size_t(layout.offset(int(c)))];
+    for (int n = 0; n < steps; ++n)
       for (int v : driven[c]) {
-        const std::array<double, 3> y = rotate_about(rest(v), b.drive_point, b.drive_axis, theta);
-        for (std::size_t a = 0; a < 3; ++a)
-          table[std::size_t(n)][3 * std::size_t(column[std::size_t(v)]) + a] = b.drive_point[a] + y[a] + d[a];
+        const std::array<double, 3> y = fem_drive_target(b, values, cd.waypoints, cd.fem_translate, rest(v), (n + 1) * dt);
+        for (std::size_t a = 0; a < 3; ++a) table[std::size_t(n)][3 * std::size_t(column[std::size_t(v)]) + a] = y[a];
       }
-    }
   }
   std::vector<int> release(pv.size(), INT_MAX);
   std::set<int> starts = {0};
@@ -308,7 +290,7 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
     const auto& cd = controls[c];
     const std::size_t o = std::size_t(layout.offset(int(c)));
     if (cd.kind == "fem_material") {
-      for (const ParameterRef& r : refs[c])
+      for (const FemParameterRef& r : refs[c])
         for (const auto& g : grads) dL_dp[o] += double(g.term_parameters[r.term][r.index]);
       continue;
     }

@@ -65,4 +65,16 @@ void add_drive_pose_gradient(int K, bool translate, double s, const DrivePose& g
 }
 // issue 7 (opt_grasp) end
 
+// issue 7 (replay_fem) begin
+std::array<double, 3> fem_drive_target(const scene::FemBodyDesc& b, const double* values, int K, bool translate,
+                                       const std::array<double, 3>& rest, double t) {
+  const double s = K * (t - b.drive_start) / (b.drive_end - b.drive_start);
+  const DrivePose q = drive_pose(values, K, translate, s);
+  const std::array<double, 3> y = rotate_about(rest, b.drive_point, b.drive_axis, q.theta);
+  std::array<double, 3> out;
+  for (std::size_t a = 0; a < 3; ++a) out[a] = b.drive_point[a] + y[a] + q.d[a];
+  return out;
+}
+// issue 7 (replay_fem) end
+
 }  // namespace pl::optim

@@ -20,6 +20,8 @@
 #include <array>
 #include <vector>
 
+#include "engine/scene/fem_desc.hpp"
+
 namespace pl::optim {
 
 /// w_0..w_K of q(s) = sum_j w_j q_j for K waypoints at s = 1..K (q_0 = 0 at s = 0).
@@ -41,5 +43,16 @@ DrivePose drive_pose(const double* values, int waypoints, bool translate, double
 /// dL/dq_j += w_j(s) (dL/dtheta, dL/dd).
 void add_drive_pose_gradient(int waypoints, bool translate, double s, const DrivePose& dL_dpose, double* grad);
 // issue 7 (opt_grasp) end
+
+// issue 7 (replay_fem) begin: one drive motion for the optimizer's evaluations and `pliant run`
+/// The target at time t of a vertex (rest position `rest`) of body b's drive
+/// group moved by an fem_drive control's values (K waypoints):
+///   y = c + R(theta(s)) (rest - c) + d(s),  s = K (t - drive.start) / (drive.end - drive.start).
+/// FemSceneRun prescribes it with the control's init (so a replay scene,
+/// best_scene.yaml, moves the drive as the optimizer's best rollout did);
+/// evaluate_fem / evaluate_coupled with the candidate's values.
+std::array<double, 3> fem_drive_target(const scene::FemBodyDesc& b, const double* values, int waypoints, bool translate,
+                                       const std::array<double, 3>& rest, double t);
+// issue 7 (replay_fem) end
 
 }  // namespace pl::optim

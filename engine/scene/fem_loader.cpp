@@ -14,6 +14,8 @@
 #include "engine/fem/shell_terms.hpp"
 #include "engine/fem/tet_energy_term.hpp"
 #include "engine/fem/tet_mesh.hpp"
+#include "engine/optim/fem_drive_motion.hpp"     // issue 7 (replay_fem)
+#include "engine/optim/fem_material_control.hpp"  // issue 7 (replay_fem)
 #include "engine/scene/frame_output.hpp"
 #include "engine/scene/tools_loader.hpp"  // issue 6 (fem_tool)
 
@@ -507,6 +509,8 @@ FemSceneRun<Real>::FemSceneRun(const SceneDesc& scene) : scene_(scene) {
     DriveGroup move{&b, true, {}, -1, false}, drive{&b, false, {}, -1, false};
     if (b.drive && b.drive_release)
       drive.release_step = int(std::ceil(b.drive_end / st.dt - 1e-6));
+    for (const ControlDesc& c : scene.optimization.controls)  // issue 7 (replay_fem)
+      if (c.kind == "fem_drive" && c.fem_body_index == int(&b - d.bodies.data())) drive.control = &c;
     for (std::size_t v = 0; v < rest.size(); ++v) {
       const int id = first + int(v);
       for (int a = 0; a < 3; ++a) world_->velocities()[std::size_t(3 * id + a)] = Real(b.velocity[std::size_t(a)]);
@@ -533,6 +537,19 @@ FemSceneRun<Real>::FemSceneRun(const SceneDesc& scene) : scene_(scene) {
   for (const ToolDesc& t : scene.tools) world_->add_tool(fem_tool_spec(scene, t, st.dt), t.where);
   if (!pinned.empty()) world_->pin(pinned);
   prescribe_from(0);
+  // issue 7 (replay_fem): fem_material controls set their init, as the optimizer's evaluation sets its values
+  for (const ControlDesc& c : scene.optimization.controls) {
+    if (c.kind != "fem_material" || c.init.empty()) continue;
+    std::vector<optim::FemParameterRef> set;
+    try {
+      set = optim::set_fem_body_parameter(*world_, c.body, c.parameter, c.init[0]);
+    } catch (const InputError& e) {
+      throw InputError(c.loc + ": controls." + c.name + ": " + e.what());
+    }
+    if (set.empty())
+      throw InputError(c.loc + ": controls." + c.name + ".parameter: FEM body '" + c.body + "' has no parameter '" +
+                       c.parameter + "'");
+  }
 }
 
 template <class Real>
@@ -541,6 +558,8 @@ std::array<double, 3> FemSceneRun<Real>::drive_target(const DriveGroup& g, const
   const FemBodyDesc& b = *g.body;
   if (g.is_move)
     return {rest[0] + b.move_velocity[0] * t, rest[1] + b.move_velocity[1] * t, rest[2] + b.move_velocity[2] * t};
+  if (g.control)  // issue 7 (replay_fem): the waypoints of the scene's fem_drive control replace rotation and velocity
+    return optim::fem_drive_target(b, g.control->init.data(), g.control->waypoints, g.control->fem_translate, rest, t);
   const double tau = std::min(std::max(t - b.drive_start, 0.0), b.drive_end - b.drive_start);
   // Rodrigues' rotation of (rest - point) about the unit axis k by angle rate * tau.
   const double th = b.drive_rate * tau, c = std::cos(th), s = std::sin(th);

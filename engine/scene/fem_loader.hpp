@@ -92,6 +92,9 @@ class FemSceneRun {
     std::vector<int> vertices;
     int release_step = -1;         // step count at which the vertices are freed; -1 never
     bool released = false;
+    // issue 7 (replay_fem): the scene's fem_drive control of this drive, if any: its init
+    // values move the group as the optimizer's evaluation does (fem_drive_motion.hpp)
+    const ControlDesc* control = nullptr;
   };
   std::array<double, 3> drive_target(const DriveGroup& g, const std::array<double, 3>& rest, double t) const;
   void prescribe_from(int step);
