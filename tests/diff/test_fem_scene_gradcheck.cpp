@@ -33,20 +33,21 @@ void expect_passing_nontrivial_rows(const GradcheckReport& r, const std::vector<
   }
 }
 
-TEST(FemSceneGradcheck, ToolPressRowsPassWithTheToolInContact) {
-  const auto scene = scene::load_scene(std::string(PLIANT_SOURCE_DIR) + "/tests/coupling/gradcheck_fem_tool_press.yaml");
+/// `pliant gradcheck FIXTURE --steps N` on a fixture under tests/coupling/.
+GradcheckReport check_fixture(const std::string& file, int steps) {
   GradcheckOptions o;
-  o.steps = 2;
-  const GradcheckReport r = gradcheck_scene(scene, o);  // dispatches to gradcheck_fem_scene
+  o.steps = steps;
+  return gradcheck_scene(scene::load_scene(std::string(PLIANT_SOURCE_DIR) + "/tests/coupling/" + file), o);
+}
+
+TEST(FemSceneGradcheck, ToolPressRowsPassWithTheToolInContact) {
+  const GradcheckReport r = check_fixture("gradcheck_fem_tool_press.yaml", 2);  // gradcheck_fem_scene
   expect_passing_nontrivial_rows(r, {"tool 'plate' stiffness (relative)", "tool 'plate' friction",
                                      "tool 'plate' velocity actions, linear (random direction)", "FEM tets 'block' E"});
 }
 
 TEST(FemSceneGradcheck, CoupledPadRowsPassWithContact) {
-  const auto scene = scene::load_scene(std::string(PLIANT_SOURCE_DIR) + "/tests/coupling/gradcheck_coupled_pad.yaml");
-  GradcheckOptions o;
-  o.steps = 3;
-  const GradcheckReport r = gradcheck_scene(scene, o);  // dispatches to gradcheck_coupled_scene
+  const GradcheckReport r = check_fixture("gradcheck_coupled_pad.yaml", 3);  // gradcheck_coupled_scene
   expect_passing_nontrivial_rows(r, {"coupling stiffness (relative)", "coupling friction",
                                      "MPM initial velocities (random direction)",
                                      "FEM prescribed trajectory (random direction)"});
