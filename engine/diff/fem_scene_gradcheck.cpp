@@ -135,7 +135,7 @@ struct FemProbe {
   FemDirections fem;
   struct ToolDirs {
     std::vector<ToolAction<3>> actions;
-    std::vector<Vec3d> waypoint_positions, waypoint_rotations;
+    std::vector<Vec3d> waypoint_positions, waypoint_rotations;  // per key; rotations: exp-map [rad]
     Vec3d position{}, rotation{};
   };
   std::vector<ToolDirs> tools;
@@ -143,7 +143,8 @@ struct FemProbe {
 
 /// Which quantity an evaluation moves, by t along the probe's direction.
 enum class FemQuantity { None, X0, V0, Prescribed, TermParameter, Density, DampingMass, DampingStiffness, GroundFriction,
-                         ToolLinear, ToolAngular, ToolWaypointPositions, ToolPosition, ToolFriction, ToolStiffness };
+                         ToolLinear, ToolAngular, ToolWaypointPositions, ToolWaypointRotations, ToolPosition,
+                         ToolRotation, ToolFriction, ToolStiffness };
 
 struct FemPerturbation {
   FemQuantity what = FemQuantity::None;
@@ -160,15 +161,21 @@ FemEvaluation evaluate_fem(const scene::SceneDesc& scene, const FemProbe& probe,
                            bool backward) {
   // Tool waypoints and initial poses are planned when the world is built: perturb them in the scene.
   scene::SceneDesc moved;
-  const bool moves_desc = pert.what == FemQuantity::ToolWaypointPositions || pert.what == FemQuantity::ToolPosition;
+  const bool moves_desc = pert.what == FemQuantity::ToolWaypointPositions || pert.what == FemQuantity::ToolPosition ||
+                          pert.what == FemQuantity::ToolWaypointRotations || pert.what == FemQuantity::ToolRotation;
   if (moves_desc) {
     moved = scene;
     auto& t = moved.tools[std::size_t(pert.index)];
     const auto& d = probe.tools[std::size_t(pert.index)];
-    for (std::size_t k = 0; k < t.waypoints.size(); ++k)
-      for (std::size_t a = 0; a < 3; ++a) t.waypoints[k].position[a] += pert.t * d.waypoint_positions[k][a];
+    for (std::size_t k = 0; k < t.waypoints.size(); ++k) {
+      if (pert.what == FemQuantity::ToolWaypointPositions)
+        for (std::size_t a = 0; a < 3; ++a) t.waypoints[k].position[a] += pert.t * d.waypoint_positions[k][a];
+      if (pert.what == FemQuantity::ToolWaypointRotations)
+        t.waypoints[k].rotation_deg = rotated_euler_deg(t.waypoints[k].rotation_deg, d.waypoint_rotations[k], pert.t);
+    }
     if (pert.what == FemQuantity::ToolPosition)
       for (std::size_t a = 0; a < 3; ++a) t.position[a] += pert.t * d.position[a];
+    if (pert.what == FemQuantity::ToolRotation) t.rotation_deg = rotated_euler_deg(t.rotation_deg, d.rotation, pert.t);
   }
   scene::FemSceneRun<double> run(moves_desc ? moved : scene);
   fem::FemWorld<double>& w = run.mutable_world();
@@ -265,9 +272,12 @@ GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene_in, const Grad
     for (auto& a : d.actions)
       for (std::size_t k = 0; k < 3; ++k) a.linear[k] = u(rng), a.angular[k] = u(rng);
     d.waypoint_positions.resize(t.waypoints.size());
-    for (auto& p : d.waypoint_positions)
-      for (double& e : p) e = u(rng);
+    d.waypoint_rotations.resize(t.waypoints.size());
+    for (auto* keys : {&d.waypoint_positions, &d.waypoint_rotations})
+      for (auto& p : *keys)
+        for (double& e : p) e = u(rng);
     for (double& e : d.position) e = u(rng);
+    for (double& e : d.rotation) e = u(rng);
     probe.tools.push_back(d);
   }
 
@@ -306,6 +316,13 @@ GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene_in, const Grad
   if (st.ground.enabled && st.ground.friction > 1e-5)
     row("FEM ground friction", g.parameters.friction, FemQuantity::GroundFriction, -1, -1, 1e-6);
 
+  // sum_i g_i . d_i over a tool's keys (waypoints, or the one initial pose).
+  const auto dot_keys = [](const std::vector<Vec3d>& gk, const std::vector<Vec3d>& dk) {
+    double s = 0;
+    for (std::size_t i = 0; i < gk.size() && i < dk.size(); ++i)
+      for (std::size_t a = 0; a < 3; ++a) s += gk[i][a] * dk[i][a];
+    return s;
+  };
   for (std::size_t k = 0; k < scene.tools.size() && k < g.tools.size(); ++k) {
     const auto& t = scene.tools[k];
     const auto& tg = g.tools[k];
@@ -320,14 +337,15 @@ GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene_in, const Grad
       row(name + "velocity actions, angular (random direction)", ang, FemQuantity::ToolAngular, int(k), -1, 1e-5);
     }
     if (t.motion == scene::ToolMotionType::Waypoints) {
-      double adj = 0;
-      for (std::size_t i = 0; i < tg.waypoint_positions.size() && i < d.waypoint_positions.size(); ++i)
-        for (std::size_t a = 0; a < 3; ++a) adj += tg.waypoint_positions[i][a] * d.waypoint_positions[i][a];
-      row(name + "waypoint positions (random direction)", adj, FemQuantity::ToolWaypointPositions, int(k), -1, 1e-6);
+      row(name + "waypoint positions (random direction)", dot_keys(tg.waypoint_positions, d.waypoint_positions),
+          FemQuantity::ToolWaypointPositions, int(k), -1, 1e-6);
+      row(name + "waypoint rotations (random direction, rad)", dot_keys(tg.waypoint_rotations, d.waypoint_rotations),
+          FemQuantity::ToolWaypointRotations, int(k), -1, 1e-5);
     } else {
-      double adj = 0;
-      for (std::size_t a = 0; a < 3; ++a) adj += tg.initial_position[a] * d.position[a];
-      row(name + "initial position (random direction)", adj, FemQuantity::ToolPosition, int(k), -1, 1e-6);
+      row(name + "initial position (random direction)", dot_keys(std::vector<Vec3d>{tg.initial_position}, {d.position}),
+          FemQuantity::ToolPosition, int(k), -1, 1e-6);
+      row(name + "initial rotation (random direction, rad)", dot_keys(std::vector<Vec3d>{tg.initial_rotation}, {d.rotation}),
+          FemQuantity::ToolRotation, int(k), -1, 1e-5);
     }
     const auto& spec = pw.tools()[k]->tool().spec();
     if ((t.mode == ContactMode::Friction || t.mode == ContactMode::Soft) && spec.friction > 1e-5)

@@ -497,6 +497,12 @@ GradcheckReport run_gradcheck(const scene::SceneDesc& scene, const GradcheckOpti
 
 }  // namespace
 
+// issue 6 (gc_fem)
+std::array<double, 3> rotated_euler_deg(const std::array<double, 3>& rotation_deg, const std::array<double, 3>& d,
+                                        double h) {
+  return rotated_deg<3>(rotation_deg, d, h);
+}
+
 GradcheckReport gradcheck_scene(const scene::SceneDesc& scene, const GradcheckOptions& options) {
   if (options.steps < 1) throw InputError("gradcheck: --steps must be >= 1");
   // issue 6 (gc_fem) begin: FEM-only and coupled MPM + FEM scenes have their own rollouts

@@ -37,6 +37,7 @@
 // reported next to it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -78,5 +79,10 @@ struct GradcheckOptions {
 };
 
 GradcheckReport gradcheck_scene(const scene::SceneDesc& scene, const GradcheckOptions& options);
+
+// issue 6 (gc_fem): the tool-rotation perturbation, shared with engine/diff/fem_scene_gradcheck.cpp.
+/// Euler XYZ angles [deg] of exp([h d]x) R(rotation_deg) (the scene convention R = Rz Ry Rx).
+std::array<double, 3> rotated_euler_deg(const std::array<double, 3>& rotation_deg, const std::array<double, 3>& d,
+                                        double h);
 
 }  // namespace pl

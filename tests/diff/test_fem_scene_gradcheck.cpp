@@ -46,6 +46,12 @@ TEST(FemSceneGradcheck, ToolPressRowsPassWithTheToolInContact) {
                                      "tool 'plate' velocity actions, linear (random direction)", "FEM tets 'block' E"});
 }
 
+TEST(FemSceneGradcheck, ToolWaypointRowsPass) {
+  const GradcheckReport r = check_fixture("gradcheck_fem_tool_waypoints.yaml", 3);
+  expect_passing_nontrivial_rows(r, {"tool 'plate' waypoint positions (random direction)",
+                                     "tool 'plate' waypoint rotations (random direction, rad)"});
+}
+
 TEST(FemSceneGradcheck, CoupledPadRowsPassWithContact) {
   const GradcheckReport r = check_fixture("gradcheck_coupled_pad.yaml", 3);  // gradcheck_coupled_scene
   expect_passing_nontrivial_rows(r, {"coupling stiffness (relative)", "coupling friction",
