@@ -1,6 +1,8 @@
 // `pliant gradcheck SCENE`: adjoint gradients of a scene against central finite
 // differences, in double precision, for every differentiable quantity the
-// scene exposes, printed as a table.
+// scene exposes, printed as a table.  (issue 6, gc_fem: scenes of FEM bodies
+// only and coupled MPM + FEM scenes are dispatched to
+// engine/diff/fem_scene_gradcheck.hpp and coupled_scene_gradcheck.hpp.)
 //
 // The scene has no objective yet (a later scene-format version adds one), so
 // the check uses a random linear loss of the state at the middle and the last
