@@ -87,7 +87,7 @@ def render(results, args=None):
     L.append("## Machine")
     L.append("")
     L += machine_lines(results)
-    L.append("- Shared machine: the 2 cores were shared with other engineers' builds and tests during this run. "
+    L.append("- Other load: the 2 cores may be shared with other builds and tests (a development machine). "
              "The `others` column is the share of the machine's CPU time used by other processes during each "
              "measurement (/proc/stat minus the benchmark's own CPU time); rows with a high share measure the "
              "neighbours as much as the engine, and 2-thread rows suffer most.")
