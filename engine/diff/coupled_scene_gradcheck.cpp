@@ -105,7 +105,7 @@ GradcheckReport gradcheck_coupled_scene(const scene::SceneDesc& scene, const Gra
   const auto& g = base.grad;
   const auto row = [&](const std::string& name, double adj, CoupledQuantity q, double h) {
     const auto loss = [&](double t) { return evaluate_coupled(scene, probe, o.steps, q, t, false).loss; };
-    report.rows.push_back(gradcheck_row(name, adj, base.loss, loss, h, o.tolerance));
+    report.rows.push_back(gradcheck_row(name, adj, base.loss, loss, h, o.tolerance, FdEstimate::Richardson));
   };
   std::vector<double> gx(3 * np), gv(3 * np);
   for (std::size_t i = 0; i < np; ++i)

@@ -15,76 +15,6 @@
 
 namespace pl {
 
-GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double base_loss,
-                           const std::function<double(double)>& loss, double h, double tolerance) {
-  struct Differences {
-    double central = 0, forward = 0, backward = 0;
-    bool two_sided = true;
-  };
-  const auto fd = [&](double step) {
-    Differences d;
-    const double plus = loss(step);
-    double minus = 0;
-    try {
-      minus = loss(-step);
-    } catch (const InputError&) {  // at the edge of the valid range: (-3 L(0) + 4 L(h) - L(2h)) / 2h
-      d.two_sided = false;
-      d.central = d.forward = d.backward = (-3 * base_loss + 4 * plus - loss(2 * step)) / (2 * step);
-      return d;
-    }
-    d.central = (plus - minus) / (2 * step);
-    d.forward = (plus - base_loss) / step;
-    d.backward = (base_loss - minus) / step;
-    return d;
-  };
-  GradcheckRow r;
-  r.quantity = quantity;
-  r.adjoint = adjoint;
-  r.float_rel_error = std::numeric_limits<double>::quiet_NaN();  // FEM runs in double only
-  const Differences at_h = fd(h), at_half = fd(h / 2);
-  // The central differences' O(h^2) error cancels in the Richardson
-  // extrapolation (4 D(h/2) - D(h)) / 3 (error O(h^4)), which the adjoint is
-  // compared with: stiff contact penalties (cloth on a collider) have third
-  // derivatives large enough that D(h) alone is off by ~1e-6 relative.
-  r.finite_difference = at_h.two_sided && at_half.two_sided ? (4 * at_half.central - at_h.central) / 3 : at_h.central;
-  // The rules of engine/diff/scene_gradcheck.hpp: agreement within `tolerance`
-  // or below FD round-off (1e-9 max(1, |L|)); else a kink within the stencil
-  // (central differences at h and h/2 disagree) or at the base point (the
-  // one-sided asymmetry does not halve with h); else FAIL.
-  const double absolute = 1e-9 * std::max(1.0, std::abs(base_loss));
-  const double denom = std::max({std::abs(r.finite_difference), std::abs(adjoint), 1e-300});
-  r.rel_error = std::abs(adjoint - r.finite_difference) / denom;
-  const double allowed = std::max(tolerance * denom, absolute);
-  const bool close = r.rel_error <= tolerance || std::abs(adjoint - r.finite_difference) <= absolute;
-  const bool kink_in_stencil = std::abs(at_h.central - at_half.central) > allowed;
-  const double jump = (at_half.forward - at_half.backward) - 0.5 * (at_h.forward - at_h.backward);
-  const bool kink_at_base = at_h.two_sided && std::abs(jump) > allowed;
-  r.one_sided_forward = at_half.forward;
-  r.one_sided_backward = at_half.backward;
-  std::ostringstream os;
-  if (close) {
-    r.status = "ok";
-  } else if (kink_in_stencil) {
-    r.status = "kink";
-    os.precision(3);
-    os << "central differences at h and h/2 differ by "
-       << std::abs(at_h.central - at_half.central) / std::max(std::abs(at_h.central), 1e-300)
-       << " (relative): a branch switch within the stencil";
-  } else if (kink_at_base) {
-    r.status = "kink";
-    os.precision(3);
-    os << "one-sided differences (+h/2: " << at_half.forward << ", -h/2: " << at_half.backward
-       << ") differ by the same amount at h and h/2: the loss is not differentiable at the base point";
-  } else {
-    r.status = "FAIL";
-    os.precision(10);
-    os << "finite differences agree with each other: central " << at_h.central << " (h), " << at_half.central
-       << " (h/2); one-sided " << at_h.forward << " / " << at_h.backward << " (+-h)";
-  }
-  r.note = os.str();
-  return r;
-}
-
 FemDirections::FemDirections(const fem::FemWorld<double>& world, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(-1, 1);
   for (auto* f : {&dx, &dv, &wx, &wv}) {
@@ -285,7 +215,7 @@ GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene_in, const Grad
   const auto& g = base.grad;
   const auto row = [&](const std::string& name, double adj, FemQuantity q, int index, int param, double h) {
     const auto loss = [&](double t) { return evaluate_fem(scene, probe, o.steps, {q, index, param, t}, false).loss; };
-    report.rows.push_back(gradcheck_row(name, adj, base.loss, loss, h, o.tolerance));
+    report.rows.push_back(gradcheck_row(name, adj, base.loss, loss, h, o.tolerance, FdEstimate::Richardson));
   };
 
   row("FEM initial positions (random direction)", dot(g.x0, probe.fem.dx), FemQuantity::X0, -1, -1, 1e-6);

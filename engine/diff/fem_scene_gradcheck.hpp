@@ -28,15 +28,6 @@ namespace pl {
 /// FEM-only scene (fem section, no MPM bodies); `steps` counts FEM steps.
 GradcheckReport gradcheck_fem_scene(const scene::SceneDesc& scene, const GradcheckOptions& options);
 
-/// One row: the adjoint directional derivative `adjoint` against central
-/// differences of `loss(t)` (the loss with the quantity moved by t along the
-/// direction) at h and h/2, classified ok / kink / FAIL with the rules of
-/// engine/diff/scene_gradcheck.hpp; the "finite diff" compared with is their
-/// Richardson extrapolation (4 D(h/2) - D(h)) / 3 (O(h^4) truncation error).  `loss` may throw InputError for t < 0 at
-/// the edge of a parameter's range (then a one-sided second-order difference).
-GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double base_loss,
-                           const std::function<double(double)>& loss, double h, double tolerance);
-
 /// Random directions in a FEM world's quantities, shared by the FEM-only and
 /// the coupled check: initial positions and velocities (zero on prescribed
 /// vertices, which follow their trajectory), loss weights, and the prescribed

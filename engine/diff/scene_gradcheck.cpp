@@ -1,8 +1,10 @@
 #include "engine/diff/scene_gradcheck.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <iomanip>
+#include <limits>
 #include <random>
 #include <sstream>
 
@@ -15,6 +17,90 @@
 #include "materials/registry.hpp"
 
 namespace pl {
+
+GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double base_loss,
+                           const std::function<double(double)>& loss, double h, double tolerance,
+                           FdEstimate estimate) {
+  // Central difference, with the one-sided differences from the same losses;
+  // at the edge of a parameter's valid range (cohesion 0, yield stress 0) the
+  // second-order one-sided difference (-3 L(0) + 4 L(h) - L(2h)) / 2h instead.
+  struct Differences {
+    double central = 0;
+    double forward = 0, backward = 0;  // (L(h) - L(0)) / h, (L(0) - L(-h)) / h
+    bool two_sided = true;
+  };
+  const auto fd = [&](double step) {
+    Differences d;
+    double minus = 0;
+    const double plus = loss(step);
+    try {
+      minus = loss(-step);
+    } catch (const InputError&) {
+      d.two_sided = false;
+      d.central = d.forward = d.backward = (-3 * base_loss + 4 * plus - loss(2 * step)) / (2 * step);
+      return d;
+    }
+    d.central = (plus - minus) / (2 * step);
+    d.forward = (plus - base_loss) / step;
+    d.backward = (base_loss - minus) / step;
+    return d;
+  };
+  GradcheckRow r;
+  r.quantity = quantity;
+  r.adjoint = adjoint;
+  r.float_rel_error = std::numeric_limits<double>::quiet_NaN();
+  const Differences at_h = fd(h), at_half = fd(h / 2);
+  r.finite_difference = estimate == FdEstimate::Richardson && at_h.two_sided && at_half.two_sided
+                            ? (4 * at_half.central - at_h.central) / 3
+                            : at_h.central;
+  // Below `absolute` a difference is finite-difference round-off (eps |L| / h
+  // ~ 1e-10 |L|), not a gradient error: a quantity the loss does not depend on
+  // (E of a body in free fall) has a zero gradient that FD only approximates.
+  const double absolute = 1e-9 * std::max(1.0, std::abs(base_loss));
+  const double denom = std::max({std::abs(r.finite_difference), std::abs(adjoint), 1e-300});
+  r.rel_error = std::abs(adjoint - r.finite_difference) / denom;
+  const double allowed = std::max(tolerance * denom, absolute);
+  const bool close = r.rel_error <= tolerance || std::abs(adjoint - r.finite_difference) <= absolute;
+  // A kink within the stencil but away from the base point: the central
+  // differences at h and h/2 disagree.
+  const bool kink_in_stencil = std::abs(at_h.central - at_half.central) > allowed;
+  // A kink AT the base point (a branch boundary through the unperturbed
+  // state, e.g. sand grains sitting on the apex of the Drucker-Prager cone):
+  // the central differences at h and h/2 agree (both straddle it
+  // symmetrically) but average two different one-sided slopes.  Smooth L has
+  // forward - backward = h L'' + O(h^3), which halves with h; a slope jump
+  // J at 0 gives J at every h.  So the asymmetry that does not halve is the jump.
+  const double asym_h = at_h.forward - at_h.backward, asym_half = at_half.forward - at_half.backward;
+  const double jump = asym_half - 0.5 * asym_h;  // ~ J/2 at a base-point kink, ~0 (h^3) when smooth
+  const bool kink_at_base = at_h.two_sided && std::abs(jump) > allowed;
+  r.one_sided_forward = at_half.forward;
+  r.one_sided_backward = at_half.backward;
+  std::ostringstream os;
+  if (close) {
+    r.status = "ok";
+  } else if (kink_in_stencil) {
+    r.status = "kink";
+    os.precision(3);
+    os << "central differences at h and h/2 differ by "
+       << std::abs(at_h.central - at_half.central) / std::max(std::abs(at_h.central), 1e-300)
+       << " (relative): a branch switch within the stencil";
+  } else if (kink_at_base) {
+    r.status = "kink";
+    os.precision(3);
+    os << "one-sided differences (+h/2: " << at_half.forward << ", -h/2: " << at_half.backward
+       << ") differ by the same amount at h and h/2: the loss is not differentiable at the base point (a "
+          "branch boundary through the unperturbed state); the adjoint takes the branch the state is on";
+  } else {
+    r.status = "FAIL";
+    os.precision(10);
+    os << "finite differences agree with each other: central " << at_h.central << " (h), " << at_half.central
+       << " (h/2); one-sided " << at_h.forward << " / " << at_h.backward << " (+-h), " << at_half.forward << " / "
+       << at_half.backward << " (+-h/2)";
+  }
+  r.note = os.str();
+  return r;
+}
+
 
 bool GradcheckReport::passed() const {
   for (const auto& r : rows)
@@ -347,87 +433,12 @@ GradcheckReport run_gradcheck(const scene::SceneDesc& scene, const GradcheckOpti
     set(p, t);
     return evaluate<double, D>(scene, probe, o.steps, p, false).loss;
   };
-  // Central difference, with the one-sided differences from the same losses;
-  // at the edge of a parameter's valid range (cohesion 0, yield stress 0) the
-  // second-order one-sided difference (-3 L(0) + 4 L(h) - L(2h)) / 2h instead.
-  struct Differences {
-    double central = 0;
-    double forward = 0, backward = 0;  // (L(h) - L(0)) / h, (L(0) - L(-h)) / h
-    bool two_sided = true;
-  };
-  auto fd = [&](const std::function<void(Perturbation&, double)>& set, double h) {
-    Differences d;
-    double minus = 0;
-    const double plus = loss_at(set, h);
-    try {
-      minus = loss_at(set, -h);
-    } catch (const InputError&) {
-      d.two_sided = false;
-      d.central = d.forward = d.backward = (-3 * base.loss + 4 * plus - loss_at(set, 2 * h)) / (2 * h);
-      return d;
-    }
-    d.central = (plus - minus) / (2 * h);
-    d.forward = (plus - base.loss) / h;
-    d.backward = (base.loss - minus) / h;
-    return d;
-  };
   auto add_row = [&](const std::string& name, double adj, double adj_float,
                      const std::function<void(Perturbation&, double)>& set, double h) {
-    GradcheckRow r;
-    r.quantity = name;
-    r.adjoint = adj;
-    const Differences at_h = fd(set, h), at_half = fd(set, h / 2);
-    r.finite_difference = at_h.central;
-    // Below `absolute` a difference is finite-difference round-off (eps |L| / h
-    // ~ 1e-10 |L|), not a gradient error: a quantity the loss does not depend on
-    // (E of a body in free fall) has a zero gradient that FD only approximates.
+    GradcheckRow r = gradcheck_row(
+        name, adj, base.loss, [&](double t) { return loss_at(set, t); }, h, o.tolerance, FdEstimate::Central);
     const double absolute = 1e-9 * std::max(1.0, std::abs(base.loss));
-    const double denom = std::max({std::abs(r.finite_difference), std::abs(adj), 1e-300});
-    r.rel_error = std::abs(adj - r.finite_difference) / denom;
     r.float_rel_error = std::abs(adj_float - adj) / std::max({std::abs(adj), absolute, 1e-300});
-    const double allowed = std::max(o.tolerance * denom, absolute);
-    const bool close = r.rel_error <= o.tolerance || std::abs(adj - r.finite_difference) <= absolute;
-    // A kink within the stencil but away from the base point: the central
-    // differences at h and h/2 disagree.
-    const bool kink_in_stencil = std::abs(at_h.central - at_half.central) > allowed;
-    // A kink AT the base point (a branch boundary through the unperturbed
-    // state, e.g. sand grains sitting on the apex of the Drucker-Prager cone):
-    // the central differences at h and h/2 agree (both straddle it
-    // symmetrically) but average two different one-sided slopes.  Smooth L has
-    // forward - backward = h L'' + O(h^3), which halves with h; a slope jump
-    // J at 0 gives J at every h.  So the asymmetry that does not halve is the jump.
-    const double asym_h = at_h.forward - at_h.backward, asym_half = at_half.forward - at_half.backward;
-    const double jump = asym_half - 0.5 * asym_h;  // ~ J/2 at a base-point kink, ~0 (h^3) when smooth
-    const bool kink_at_base = at_h.two_sided && std::abs(jump) > allowed;
-    r.one_sided_forward = at_half.forward;
-    r.one_sided_backward = at_half.backward;
-    if (close) {
-      r.status = "ok";
-    } else if (kink_in_stencil) {
-      r.status = "kink";
-      std::ostringstream os;
-      os.precision(3);
-      os << "central differences at h and h/2 differ by "
-         << std::abs(at_h.central - at_half.central) / std::max(std::abs(at_h.central), 1e-300)
-         << " (relative): a branch switch within the stencil";
-      r.note = os.str();
-    } else if (kink_at_base) {
-      r.status = "kink";
-      std::ostringstream os;
-      os.precision(3);
-      os << "one-sided differences (+h/2: " << at_half.forward << ", -h/2: " << at_half.backward
-         << ") differ by the same amount at h and h/2: the loss is not differentiable at the base point (a "
-            "branch boundary through the unperturbed state); the adjoint takes the branch the state is on";
-      r.note = os.str();
-    } else {
-      r.status = "FAIL";
-      std::ostringstream os;
-      os.precision(10);
-      os << "finite differences agree with each other: central " << at_h.central << " (h), " << at_half.central
-         << " (h/2); one-sided " << at_h.forward << " / " << at_h.backward << " (+-h), " << at_half.forward << " / "
-         << at_half.backward << " (+-h/2)";
-      r.note = os.str();
-    }
     report.rows.push_back(r);
   };
 

@@ -41,6 +41,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,22 @@ struct GradcheckReport {
   bool passed() const;
   std::string table() const;
 };
+
+/// What a row's adjoint is compared with: the central difference D(h), or the
+/// Richardson extrapolation (4 D(h/2) - D(h)) / 3 (O(h^4) truncation error;
+/// the FEM and coupled checks use it: stiff contact penalties have third
+/// derivatives large enough that D(h) alone is off by ~1e-6 relative).
+enum class FdEstimate { Central, Richardson };
+
+/// One row by the rules above: the adjoint directional derivative `adjoint`
+/// against differences of `loss(t)` (the loss with the quantity moved by t
+/// along the direction; loss(0) = base_loss) at h and h/2, classified ok /
+/// kink / FAIL.  `loss` may throw InputError for t < 0 at the edge of a
+/// parameter's range (then the one-sided (-3 L(0) + 4 L(h) - L(2h)) / 2h).
+/// float_rel_error is left NaN (the caller fills it in when it has one).
+GradcheckRow gradcheck_row(const std::string& quantity, double adjoint, double base_loss,
+                           const std::function<double(double)>& loss, double h, double tolerance,
+                           FdEstimate estimate);
 
 struct GradcheckOptions {
   int steps = 20;  // substeps of the rollout

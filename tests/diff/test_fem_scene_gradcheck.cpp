@@ -62,13 +62,13 @@ TEST(FemSceneGradcheck, CoupledPadRowsPassWithContact) {
 TEST(FemSceneGradcheck, RowClassifierFailsAWrongAdjointAndMarksKinks) {
   // Smooth L(t) = sin(t + 0.3): the exact derivative passes, 1% off fails.
   const auto smooth = [](double t) { return std::sin(t + 0.3); };
-  EXPECT_EQ(gradcheck_row("exact", std::cos(0.3), smooth(0), smooth, 1e-4, 1e-6).status, "ok");
-  const GradcheckRow wrong = gradcheck_row("wrong", 1.01 * std::cos(0.3), smooth(0), smooth, 1e-4, 1e-6);
+  EXPECT_EQ(gradcheck_row("exact", std::cos(0.3), smooth(0), smooth, 1e-4, 1e-6, FdEstimate::Richardson).status, "ok");
+  const GradcheckRow wrong = gradcheck_row("wrong", 1.01 * std::cos(0.3), smooth(0), smooth, 1e-4, 1e-6, FdEstimate::Richardson);
   EXPECT_EQ(wrong.status, "FAIL");
   EXPECT_NE(wrong.note.find("finite differences agree"), std::string::npos) << wrong.note;
   // L(t) = |t| + t: a slope jump at the base point (one-sided slopes 2 and 0).
   const auto kinked = [](double t) { return std::abs(t) + t; };
-  EXPECT_EQ(gradcheck_row("kink", 2.0, kinked(0), kinked, 1e-4, 1e-6).status, "kink");
+  EXPECT_EQ(gradcheck_row("kink", 2.0, kinked(0), kinked, 1e-4, 1e-6, FdEstimate::Richardson).status, "kink");
 }
 
 }  // namespace
