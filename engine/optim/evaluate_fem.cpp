@@ -1,4 +1,5 @@
 #include "engine/optim/evaluate_fem.hpp"
+#include "engine/optim/evaluation_parts.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -35,14 +36,6 @@ struct StoredState {
   std::vector<std::vector<Real>> term_state;
 };
 
-Evaluation failed(const std::string& why) {
-  Evaluation e;
-  e.ok = false;
-  e.loss = std::numeric_limits<double>::infinity();
-  e.error = why;
-  return e;
-}
-
 template <class Real>
 Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
                    const std::vector<std::unique_ptr<ObjectiveTerm>>& terms, const std::vector<double>& u,
@@ -66,7 +59,7 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
     try {  // issue 7 (replay_fem): shared with FemSceneRun, which sets the control's init (fem_material_control.hpp)
       refs[c] = set_fem_body_parameter(world, d.body, d.parameter, p[std::size_t(layout.offset(int(c)))]);
     } catch (const InputError& err) {
-      return failed(d.loc + ": controls." + d.name + ": " + err.what());
+      return failed_evaluation(d.loc + ": controls." + d.name + ": " + err.what());
     }
     if (refs[c].empty())
       throw InputError(d.loc + ": controls." + d.name + ".parameter: FEM body '" + d.body + "' has no parameter '" +
@@ -205,9 +198,9 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
     store(steps);
     write_outputs(scene.simulation.frames);
   } catch (const SimulationError& err) {
-    return failed(err.what());
+    return failed_evaluation(err.what());
   } catch (const InputError& err) {  // a candidate's values the world refuses (e.g. a prescription it cannot hold)
-    return failed(err.what());
+    return failed_evaluation(err.what());
   }
 
   // The terms at their frames.
@@ -240,7 +233,7 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
   }
   for (const auto& [k, v] : term_loss) e.metrics["loss." + k] = v;
   for (const auto& [k, v] : term_metric) e.metrics[k] = v;
-  if (!std::isfinite(e.loss)) return failed("the loss is not finite");
+  if (!std::isfinite(e.loss)) return failed_evaluation("the loss is not finite");
   if (!gradient) return e;
 
   // Backward: the world's adjoint step, phase by phase, from the last step.
@@ -270,7 +263,7 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
       add_state_grad(n);
     }
   } catch (const SimulationError& err) {
-    return failed(err.what());
+    return failed_evaluation(err.what());
   }
 
   // dL/d(prescription table), then the controls.
@@ -320,12 +313,7 @@ Evaluation run_fem(const scene::SceneDesc& scene, const ControlLayout& layout,
       }
     }
   }
-  const std::vector<double> dp_du = layout.dphysical_du(u);
-  e.gradient.resize(p.size());
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    const bool clamped = u[i] < 0 || u[i] > 1;  // the map clamps: u has no effect there
-    e.gradient[i] = clamped ? 0.0 : dL_dp[i] * dp_du[i];
-  }
+  e.gradient = unit_gradient(layout, u, dL_dp);
   return e;
 }
 
