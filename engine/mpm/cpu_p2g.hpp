@@ -17,6 +17,8 @@
 
 #include <vector>
 
+#include "engine/core/float_env.hpp"
+
 #include "kernels/mpm/p2g.hpp"
 
 namespace pl {
@@ -29,12 +31,14 @@ class CpuP2G {
                   std::size_t num_nodes, const MaterialSlot<Real>* materials, Real dt) {
     const int threads = omp_get_max_threads();
     if (threads == 1) {
+      const ScopedFlushDenormals flush;
       const P2G<Real, D, PlainAccumulate> kernel{particles, grid, materials, dt};
       for (std::size_t p = 0; p < n; ++p) kernel(p);
       return;
     }
 #pragma omp parallel num_threads(threads)
     {
+      const ScopedFlushDenormals flush;  // per thread: engine/core/float_env.hpp
       // OpenMP may grant fewer threads than asked (OMP_THREAD_LIMIT, nested
       // regions, OMP_DYNAMIC): size everything from the team that runs.
       const int team = omp_get_num_threads();

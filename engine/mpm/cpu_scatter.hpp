@@ -16,6 +16,8 @@
 
 #include <vector>
 
+#include "engine/core/float_env.hpp"
+
 #include "kernels/mpm/g2p.hpp"
 #include "kernels/mpm/grid_update.hpp"
 #include "kernels/mpm/stress_record.hpp"
@@ -32,11 +34,13 @@ class CpuPrivateScatter {
   void run(std::size_t n, const Kernel& kernel, T* target, std::size_t count, const Retarget& retarget) {
     const int threads = omp_get_max_threads();
     if (threads == 1) {
+      const ScopedFlushDenormals flush;
       for (std::size_t i = 0; i < n; ++i) kernel(i);
       return;
     }
 #pragma omp parallel num_threads(threads)
     {
+      const ScopedFlushDenormals flush;  // per thread: engine/core/float_env.hpp
       const int team = omp_get_num_threads();  // may be fewer than asked
 #pragma omp single
       copies_.resize(team - 1);  // implicit barrier
@@ -69,11 +73,13 @@ class CpuGridScatter {
   void run(std::size_t n, std::size_t num_nodes, const Kernel& kernel) {
     const int threads = omp_get_max_threads();
     if (threads == 1) {
+      const ScopedFlushDenormals flush;
       for (std::size_t p = 0; p < n; ++p) kernel(p);
       return;
     }
 #pragma omp parallel num_threads(threads)
     {
+      const ScopedFlushDenormals flush;  // per thread: engine/core/float_env.hpp
       const int team = omp_get_num_threads();
 #pragma omp single
       {

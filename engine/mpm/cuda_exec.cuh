@@ -18,6 +18,9 @@ struct CudaExec {
   template <class T>
   using Vector = thrust::device_vector<T>;
   static auto policy() { return thrust::cuda::par; }
+  /// The host side of a substep only launches kernels: nothing to set there
+  /// (the CPU backend flushes subnormals, engine/core/float_env.hpp).
+  struct FloatEnvironment {};
 
   /// All GPU threads scatter into the one grid with atomics.
   template <class Real, int D>

@@ -3,6 +3,7 @@
 #include <thrust/system/omp/execution_policy.h>
 
 #include "engine/mpm/cpu_p2g.hpp"
+#include "engine/mpm/cpu_parallel.hpp"
 #include "engine/mpm/cpu_scatter.hpp"
 #include "engine/mpm/mpm_backend_impl.hpp"
 
@@ -12,6 +13,13 @@ struct CpuExec {
   template <class T>
   using Vector = thrust::host_vector<T>;
   static auto policy() { return thrust::omp::par; }
+  /// parallel_for's loop (cpu_parallel.hpp): subnormals flushed, small launches serial.
+  template <class Kernel>
+  static void for_each_n(std::size_t n, const Kernel& kernel) {
+    cpu_for_each_n(n, kernel);
+  }
+  /// Held on the calling thread for a whole (adjoint) substep (engine/core/float_env.hpp).
+  using FloatEnvironment = ScopedFlushDenormals;
   template <class Real, int D>
   using P2GRunner = CpuP2G<Real, D>;
   using ScatterAccumulate = PlainAccumulate;  // private per-thread buffers (cpu_scatter.hpp)

@@ -9,6 +9,9 @@
 //       optionally p2g(n, num_nodes, kernel) for the backward pass's recomputed
 //       P2G (P2GRecordStress); without it that kernel runs as a parallel_for,
 //       which is right when ScatterAccumulate is atomic (CUDA)
+//   using FloatEnvironment = ...;            // held on the calling thread for a
+//       whole (adjoint) substep: subnormal flushing on the CPU (engine/core/float_env.hpp)
+//   optionally static for_each_n(n, kernel): parallel_for's loop (engine/core/parallel.hpp)
 // Included only by mpm_backend_cpu.cpp and mpm_backend_cuda.cu, which
 // instantiate it; everything here is orchestration, the physics is in kernels/mpm.
 #pragma once
@@ -43,6 +46,17 @@ struct HasAdjointP2G<Runner, Kernel,
                      std::void_t<decltype(std::declval<Runner&>().p2g(std::size_t(), std::size_t(),
                                                                        std::declval<const Kernel&>()))>>
     : std::true_type {};
+
+/// Zeroes the forward grid's momentum and mass in one pass (one launch, not two).
+template <class Real, int D>
+struct ZeroGridBuffers {
+  Vec<Real, D>* momentum;
+  Real* mass;
+  PL_HD void operator()(std::size_t i) const {
+    momentum[i] = Vec<Real, D>::zero();
+    mass[i] = Real(0);
+  }
+};
 
 /// Zeroes the per-node buffers of one adjoint substep in one pass (one
 /// parallel region instead of five fills: each region is a fork/join, which
@@ -128,10 +142,11 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   }
 
   std::uint64_t substep(const SubstepParams<Real, D>& params) override {
+    const typename Exec::FloatEnvironment float_environment;
     const std::size_t n = x_.size();
-    thrust::fill(Exec::policy(), grid_momentum_.begin(), grid_momentum_.end(), Vec<Real, D>::zero());
-    thrust::fill(Exec::policy(), grid_mass_.begin(), grid_mass_.end(), Real(0));
-    thrust::fill(Exec::policy(), fault_.begin(), fault_.end(), kNoFault);
+    parallel_for<Exec>(shape_.num_nodes(), ZeroGridBuffers<Real, D>{thrust::raw_pointer_cast(grid_momentum_.data()),
+                                                                    thrust::raw_pointer_cast(grid_mass_.data())});
+    fault_[0] = kNoFault;  // one word: a host store (CPU) or a copy (CUDA), not a parallel fill
 
     const ParticleView<Real, D> particles = particle_view();
     const GridView<Real, D> grid = grid_view();
@@ -230,6 +245,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       throw InputError("backward pass: material model '" + missing_adjoint_ +
                        "' has no adjoint (kHasAdjoint is false), so gradients through it are not available");
     ensure_adjoint_buffers();
+    const typename Exec::FloatEnvironment float_environment;
     const std::size_t n = x_.size(), nodes = shape_.num_nodes();
     const ParticleView<Real, D> particles = particle_view();
     const GridView<Real, D> grid = grid_view();
@@ -259,7 +275,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       parallel_for<Exec>(nodes, update);
     }
 
-    thrust::fill(Exec::policy(), fault_.begin(), fault_.end(), kNoFault);
+    fault_[0] = kNoFault;
     std::uint64_t* fault = thrust::raw_pointer_cast(fault_.data());
     Real* adj_params = thrust::raw_pointer_cast(adj_params_.data());
     const GridAdjointView<Real, D> adj_grid{thrust::raw_pointer_cast(adj_grid_velocity_.data()),

@@ -87,6 +87,8 @@ def render(results, args=None):
     L.append("## Machine")
     L.append("")
     L += machine_lines(results)
+    L.append(f"- OpenMP wait policy of Pliant's runs: {results.get('omp_wait_policy', 'PASSIVE (runs before 2026-11-22 10:00 UTC)')}"
+             " (Taichi and Warp use their own thread pools and do not read it).")
     L.append("- Other load: the 2 cores may be shared with other builds and tests (a development machine). "
              "The `others` column is the share of the machine's CPU time used by other processes during each "
              "measurement (/proc/stat minus the benchmark's own CPU time); rows with a high share measure the "

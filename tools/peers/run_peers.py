@@ -55,6 +55,9 @@ def parse():
                    help="S4 sizes run in Pliant (its implicit FEM cloth took ~5 min per frame at 128^2 here)")
     p.add_argument("--s4-pliant-frames", type=int, default=2, help="frames per repetition of Pliant's S4")
     p.add_argument("--no-gate", action="store_true", help="report timings even when the S3 check fails")
+    p.add_argument("--omp-wait-policy", default="",
+                   help="OMP_WAIT_POLICY for Pliant's runs (default: unset, OpenMP's own default, what a user "
+                        "gets; PASSIVE costs Pliant ~100 us per parallel region on this VM, see tools/peers/README.md)")
     p.add_argument("--resume", action="store_true",
                    help="reuse the results already in --out (a run's JSON + .meta.json) instead of rerunning them")
     a = p.parse_args()
@@ -106,9 +109,17 @@ def cpu_ticks():
     return busy, busy + v[3] + v[4]
 
 
+OMP_WAIT_POLICY = ""  # set from --omp-wait-policy in main()
+
+
 def run(cmd, log, threads):
-    """Runs one benchmark process; returns (seconds, share of the machine's CPU used by others)."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
+    """Runs one benchmark process; returns (seconds, share of the machine's CPU used by others).
+    Every engine runs with its runtime's defaults: OMP_WAIT_POLICY is removed from the environment
+    unless --omp-wait-policy names one (Taichi and Warp do not read it)."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    env.pop("OMP_WAIT_POLICY", None)
+    if OMP_WAIT_POLICY:
+        env["OMP_WAIT_POLICY"] = OMP_WAIT_POLICY
     b0, t0 = cpu_ticks()
     c0 = os.times()
     start = time.time()
@@ -139,6 +150,8 @@ def median(v):
 
 def main():
     args = parse()
+    global OMP_WAIT_POLICY
+    OMP_WAIT_POLICY = args.omp_wait_policy
     if not os.environ.get("PLIANT_PEERS_REEXEC"):
         ensure_venv(args)
     import numpy as np  # inside the venv from here on
@@ -151,7 +164,8 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     py = sys.executable
     results = {"started_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": [], "notes": [],
-               "quick": args.quick, "reps": args.reps, "s3_reps": args.s3_reps, "s3_3d_reps": args.s3_3d_reps}
+               "quick": args.quick, "reps": args.reps, "s3_reps": args.s3_reps, "s3_3d_reps": args.s3_3d_reps,
+               "omp_wait_policy": args.omp_wait_policy or "unset (OpenMP default)"}
     from importlib.metadata import version
     results["versions"] = {"python": platform.python_version(), "taichi": version("taichi"),
                            "warp-lang": version("warp-lang"), "numpy": version("numpy")}
