@@ -81,6 +81,14 @@ PL_HD PL_INLINE bool model_has_adjoint(int model_id) {
   return has;
 }
 
+/// Whether the model with this id has a return mapping (kHasPlasticity): its
+/// project() may change F, so its VJP reads the trial F (AdjG2P).
+PL_HD PL_INLINE bool model_has_plasticity(int model_id) {
+  bool plastic = false;
+  materials::visit_model(model_id, [&](auto model) { plastic = decltype(model)::kHasPlasticity; });
+  return plastic;
+}
+
 /// VJP of kirchhoff_stress.  tau = P F^T + tau_v(F, G), so with A = adj_tau:
 ///   adj_P = A F,   adj_F += A^T P   (the F^T factor),  then the model's
 ///   adj_first_piola(adj_P) and adj_viscous_kirchhoff(A) add their F, plastic,

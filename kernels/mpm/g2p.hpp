@@ -148,48 +148,68 @@ struct AdjG2P {
     // for a substep that ran without fault).
     if (!grid.stencil_inside(xg)) return;
     const auto stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
-    const Real c_scale = Real(4) * grid.inv_dx * grid.inv_dx;
+    const MaterialSlot<Real>& slot = materials[particles.material[p]];
+    if (model_has_plasticity(slot.model_id))
+      adjoint<true>(p, stencil, slot);
+    else
+      adjoint<false>(p, stencil, slot);
+  }
 
-    // Recompute v' and C' (C' for F_trial; v' for the dpos term below).
+ private:
+  /// kTrialFirst: the model's return mapping has a VJP that reads F_trial =
+  /// (I + dt C') F_n, so v' and C' are gathered in a first pass over the
+  /// stencil.  Without plasticity project() is the identity and its VJP does
+  /// not read F_trial (ModelDefaults::adj_project), so v' and C' are gathered
+  /// in the scatter pass itself: one pass over the stencil instead of two.
+  /// Both ways sum v' and C' node by node in the same order.
+  template <bool kTrialFirst>
+  PL_HD PL_INLINE void adjoint(std::size_t p, const QuadraticStencil<Real, D>& stencil,
+                               const MaterialSlot<Real>& slot) const {
+    const Real c_scale = Real(4) * grid.inv_dx * grid.inv_dx;
+    const Mat<Real, D>& F_n = particles.F[p];
+    Real* adj_p = adj_params + p * std::size_t(materials::kMaxParams);
     Vec<Real, D> v_new = Vec<Real, D>::zero();
     Mat<Real, D> C = Mat<Real, D>::zero();
-    adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
-      const Real w = stencil.weight(off);
-      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
-      const Vec<Real, D> vi = grid.velocity[grid.node_index(stencil.base, off)];
+    const auto gather = [&](const Real w, const Vec<Real, D>& dpos, const Vec<Real, D>& vi) PL_STENCIL_INLINE {
       v_new += w * vi;
       C += (w * c_scale) * outer(vi, dpos);
-    });
-    const Mat<Real, D>& F_n = particles.F[p];
-    const Mat<Real, D> step = Mat<Real, D>::identity() + dt * C;
-    const Mat<Real, D> F_trial = step * F_n;
+    };
 
-    Real* adj_p = adj_params + p * std::size_t(materials::kMaxParams);
     Mat<Real, D> adj_F_trial = Mat<Real, D>::zero();
     Real adj_plastic = Real(0);
-    adj_plastic_projection(materials[particles.material[p]], F_trial, particles.plastic[p], dt, adj_in.F[p],
-                           adj_in.plastic[p], adj_F_trial, adj_plastic, adj_p);
+    if constexpr (kTrialFirst) {
+      adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
+        gather(stencil.weight(off), stencil.node_offset_cells(off) * grid.dx,
+               grid.velocity[grid.node_index(stencil.base, off)]);
+      });
+      const Mat<Real, D> F_trial = (Mat<Real, D>::identity() + dt * C) * F_n;
+      adj_plastic_projection(slot, F_trial, particles.plastic[p], dt, adj_in.F[p], adj_in.plastic[p], adj_F_trial,
+                             adj_plastic, adj_p);
+    } else {
+      adj_F_trial = adj_in.F[p];  // = ModelDefaults::adj_project
+      adj_plastic = adj_in.plastic[p];
+    }
     const Mat<Real, D> adj_C = adj_in.C[p] + dt * (adj_F_trial * transpose(F_n));
     const Vec<Real, D> adj_v = adj_in.v[p] + dt * adj_in.x[p];
-    // The dpos term of adj_x summed over the stencil: sum_i c w_i adj_C'^T v_i = c adj_C'^T v'.
-    Vec<Real, D> adj_x = adj_in.x[p] - c_scale * (transpose(adj_C) * v_new);
 
     const StencilDerivatives<Real, D> dw(stencil);
+    Vec<Real, D> adj_x_nodes = Vec<Real, D>::zero();
     adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
       const Real w = stencil.weight(off);
       const Vec<Real, D> grad_w = dw.gradient(stencil, off) * grid.inv_dx;
       const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
       const std::size_t node = grid.node_index(stencil.base, off);
       const Vec<Real, D> vi = grid.velocity[node];
+      if constexpr (!kTrialFirst) gather(w, dpos, vi);
       const Vec<Real, D> adj_C_dpos = adj_C * dpos;
       const Vec<Real, D> adj_vi = w * adj_v + (c_scale * w) * adj_C_dpos;
       for (int a = 0; a < D; ++a) Accumulate::add(&adj_grid_velocity[node][a], adj_vi[a]);
       const Real adj_w = dot(adj_v, vi) + c_scale * dot(vi, adj_C_dpos);
-      adj_x += adj_w * grad_w;
+      adj_x_nodes += adj_w * grad_w;
     });
-
-    adj_out.x[p] += adj_x;
-    adj_out.F[p] += transpose(step) * adj_F_trial;
+    // The dpos term of adj_x summed over the stencil: sum_i c w_i adj_C'^T v_i = c adj_C'^T v'.
+    adj_out.x[p] += (adj_in.x[p] - c_scale * (transpose(adj_C) * v_new)) + adj_x_nodes;
+    adj_out.F[p] += transpose(Mat<Real, D>::identity() + dt * C) * adj_F_trial;
     adj_out.plastic[p] += adj_plastic;
   }
 };
