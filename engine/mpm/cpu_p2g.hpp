@@ -3,8 +3,8 @@
 // Why: a float atomic add is a compare-and-swap loop on x86 (~20 cycles even
 // uncontended), and P2G does (D+1) 3^D of them per particle; profiling S1
 // showed 84% of the step in those loops.  Instead, thread 0 scatters into the
-// shared grid and every other thread into a private copy, each over a static
-// contiguous chunk of particles; the copies are then summed node by node.  The
+// shared grid and every other thread into a private copy, each over a fixed
+// set of particle blocks (for_each_owned, cpu_parallel.hpp); the copies are then summed node by node.  The
 // per-particle body is the same P2G functor the GPU runs (only its Accumulate
 // policy differs), and for a given thread count the summation order is fixed,
 // so CPU results are bit-for-bit reproducible.
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/core/float_env.hpp"
+#include "engine/mpm/cpu_parallel.hpp"
 
 #include "kernels/mpm/p2g.hpp"
 
@@ -56,10 +57,8 @@ class CpuP2G {
         mine.mass = mass_[t - 1].data();
       }
       const P2G<Real, D, PlainAccumulate> kernel{particles, mine, materials, dt};
-      // Static chunks: thread t always gets the same particles for a given n.
-      const std::size_t begin = n * std::size_t(t) / std::size_t(team);
-      const std::size_t end = n * std::size_t(t + 1) / std::size_t(team);
-      for (std::size_t p = begin; p < end; ++p) kernel(p);
+      // Thread t always gets the same particles for a given n (cpu_parallel.hpp).
+      for_each_owned(n, t, team, kernel);
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (std::size_t node = 0; node < num_nodes; ++node) {

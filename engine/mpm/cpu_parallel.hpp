@@ -1,7 +1,7 @@
 // The MPM CPU backend's parallel loop: what parallel_for<CpuExec> runs.
 //
-// Same static schedule as Thrust's OpenMP for_each (contiguous equal chunks),
-// with two differences that the profile asked for:
+// A static schedule (for_each_owned: blocks dealt round robin), with what the
+// profile asked for:
 //  - every thread of the team runs its chunk under ScopedFlushDenormals
 //    (engine/core/float_env.hpp: subnormal assists were 18-30% of S2/S3 2D);
 //  - launches too small to pay for waking the team run on the calling thread
@@ -22,6 +22,25 @@ namespace pl {
 /// Launches below this many elements run serially on the calling thread.
 constexpr std::size_t kCpuSerialBelow = 512;
 
+/// Particles are dealt to the threads in blocks of this many, round robin,
+/// not in one contiguous slice per thread: scenes list their particles body by
+/// body, and bodies differ in cost (S2: fluid, jelly, then snow with its SVD;
+/// contiguous halves left one thread ~25% more work).  Blocks keep each
+/// thread's particles contiguous in memory; the deal depends only on n and the
+/// team size, so the private-grid sums stay bit-for-bit reproducible.
+constexpr std::size_t kCpuBlock = 256;
+
+/// Calls f(i) for every i in [0, n) that thread t of a team of `team` owns
+/// (the same deal for every kernel: cpu_p2g.hpp and cpu_scatter.hpp rely on it).
+template <class F>
+inline void for_each_owned(std::size_t n, int t, int team, const F& f) {
+  const std::size_t stride = kCpuBlock * std::size_t(team);
+  for (std::size_t start = kCpuBlock * std::size_t(t); start < n; start += stride) {
+    const std::size_t end = start + kCpuBlock < n ? start + kCpuBlock : n;
+    for (std::size_t i = start; i < end; ++i) f(i);
+  }
+}
+
 template <class Kernel>
 void cpu_for_each_n(std::size_t n, const Kernel& kernel) {
   if (n < kCpuSerialBelow || omp_get_max_threads() == 1) {
@@ -32,8 +51,7 @@ void cpu_for_each_n(std::size_t n, const Kernel& kernel) {
 #pragma omp parallel
   {
     const ScopedFlushDenormals flush;
-#pragma omp for schedule(static)
-    for (std::size_t i = 0; i < n; ++i) kernel(i);
+    for_each_owned(n, omp_get_thread_num(), omp_get_num_threads(), kernel);
   }
 }
 

@@ -2,8 +2,8 @@
 //
 // The same scheme as the forward P2G (cpu_p2g.hpp), for one scatter target:
 // thread 0 adds into the shared target and every other thread into a private
-// zeroed copy, each over a static contiguous chunk of [0, n) sized by the team
-// OpenMP actually granted; the copies are then added to the target entry by
+// zeroed copy, each over its blocks of [0, n) (for_each_owned, cpu_parallel.hpp)
+// for the team OpenMP actually granted; the copies are then added to the target entry by
 // entry in thread order.  The kernel body is the one the GPU runs (only its
 // Accumulate policy differs: PlainAccumulate here, atomics there).
 //
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/core/float_env.hpp"
+#include "engine/mpm/cpu_parallel.hpp"
 
 #include "kernels/mpm/g2p.hpp"
 #include "kernels/mpm/grid_update.hpp"
@@ -47,9 +48,7 @@ class CpuPrivateScatter {
       const int t = omp_get_thread_num();
       if (t > 0) copies_[t - 1].assign(count, T{});
       const Kernel mine = t > 0 ? retarget(kernel, copies_[t - 1].data()) : kernel;
-      const std::size_t begin = n * std::size_t(t) / std::size_t(team);
-      const std::size_t end = n * std::size_t(t + 1) / std::size_t(team);
-      for (std::size_t i = begin; i < end; ++i) mine(i);
+      for_each_owned(n, t, team, mine);
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (std::size_t j = 0; j < count; ++j)
@@ -62,8 +61,7 @@ class CpuPrivateScatter {
 };
 
 /// The forward P2G's scheme (cpu_p2g.hpp) for any kernel that scatters into a
-/// grid's momentum and mass through its `grid` member: same static particle
-/// chunks, same private grids, same node-by-node sum in thread order, so a
+/// grid's momentum and mass through its `grid` member: same particle blocks, same private grids, same node-by-node sum in thread order, so a
 /// kernel doing P2G's arithmetic reproduces the forward grid bit for bit.
 template <class Real, int D>
 class CpuGridScatter {
@@ -94,9 +92,7 @@ class CpuGridScatter {
         mine.grid.momentum = momentum_[t - 1].data();
         mine.grid.mass = mass_[t - 1].data();
       }
-      const std::size_t begin = n * std::size_t(t) / std::size_t(team);
-      const std::size_t end = n * std::size_t(t + 1) / std::size_t(team);
-      for (std::size_t p = begin; p < end; ++p) mine(p);
+      for_each_owned(n, t, team, mine);
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (std::size_t node = 0; node < num_nodes; ++node) {
