@@ -158,10 +158,11 @@ struct AdjG2P {
  private:
   /// kTrialFirst: the model's return mapping has a VJP that reads F_trial =
   /// (I + dt C') F_n, so v' and C' are gathered in a first pass over the
-  /// stencil.  Without plasticity project() is the identity and its VJP does
-  /// not read F_trial (ModelDefaults::adj_project), so v' and C' are gathered
-  /// in the scatter pass itself: one pass over the stencil instead of two.
-  /// Both ways sum v' and C' node by node in the same order.
+  /// stencil (the forward G2P's arithmetic).  Without plasticity project() is
+  /// the identity and its VJP does not read F_trial (ModelDefaults::adj_project),
+  /// so v' and C' are gathered in the scatter pass itself: one pass over the
+  /// stencil instead of two (C' then regrouped by NestedStencil: equal to
+  /// rounding).
   template <bool kTrialFirst>
   PL_HD PL_INLINE void adjoint(std::size_t p, const QuadraticStencil<Real, D>& stencil,
                                const MaterialSlot<Real>& slot) const {
@@ -170,17 +171,16 @@ struct AdjG2P {
     Real* adj_p = adj_params + p * std::size_t(materials::kMaxParams);
     Vec<Real, D> v_new = Vec<Real, D>::zero();
     Mat<Real, D> C = Mat<Real, D>::zero();
-    const auto gather = [&](const Real w, const Vec<Real, D>& dpos, const Vec<Real, D>& vi) PL_STENCIL_INLINE {
-      v_new += w * vi;
-      C += (w * c_scale) * outer(vi, dpos);
-    };
 
     Mat<Real, D> adj_F_trial = Mat<Real, D>::zero();
     Real adj_plastic = Real(0);
     if constexpr (kTrialFirst) {
       adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
-        gather(stencil.weight(off), stencil.node_offset_cells(off) * grid.dx,
-               grid.velocity[grid.node_index(stencil.base, off)]);
+        const Real w = stencil.weight(off);
+        const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
+        const Vec<Real, D> vi = grid.velocity[grid.node_index(stencil.base, off)];
+        v_new += w * vi;
+        C += (w * c_scale) * outer(vi, dpos);
       });
       const Mat<Real, D> F_trial = (Mat<Real, D>::identity() + dt * C) * F_n;
       adj_plastic_projection(slot, F_trial, particles.plastic[p], dt, adj_in.F[p], adj_in.plastic[p], adj_F_trial,
@@ -192,23 +192,28 @@ struct AdjG2P {
     const Mat<Real, D> adj_C = adj_in.C[p] + dt * (adj_F_trial * transpose(F_n));
     const Vec<Real, D> adj_v = adj_in.v[p] + dt * adj_in.x[p];
 
-    const StencilDerivatives<Real, D> dw(stencil);
+    // Per node: u_i = adj_v + c adj_C' dpos_i (an affine function of dpos_i),
+    //   adj_v_i += w_i u_i,   adj_w_i = v_i . u_i   (= adj_v'.v_i + c v_i.(adj_C' dpos_i))
+    // visited by NestedStencil (adjoint_stencil.hpp), which also gathers v' and
+    // C' = c sum_i w_i v_i dpos_i^T when they were not gathered first.
+    NestedStencil<Real, D> nodes(stencil, adj_v, c_scale * adj_C, grid.dx);
     Vec<Real, D> adj_x_nodes = Vec<Real, D>::zero();
-    adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
-      const Real w = stencil.weight(off);
-      const Vec<Real, D> grad_w = dw.gradient(stencil, off) * grid.inv_dx;
-      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
+    auto leaf = [&](const int(&off)[D], Real w, const Vec<Real, D>& grad_w, const Vec<Real, D>& u) PL_STENCIL_INLINE {
       const std::size_t node = grid.node_index(stencil.base, off);
       const Vec<Real, D> vi = grid.velocity[node];
-      if constexpr (!kTrialFirst) gather(w, dpos, vi);
-      const Vec<Real, D> adj_C_dpos = adj_C * dpos;
-      const Vec<Real, D> adj_vi = w * adj_v + (c_scale * w) * adj_C_dpos;
+      const Vec<Real, D> adj_vi = w * u;
       for (int a = 0; a < D; ++a) Accumulate::add(&adj_grid_velocity[node][a], adj_vi[a]);
-      const Real adj_w = dot(adj_v, vi) + c_scale * dot(vi, adj_C_dpos);
-      adj_x_nodes += adj_w * grad_w;
-    });
+      adj_x_nodes += dot(vi, u) * grad_w;
+      return w * vi;
+    };
+    if constexpr (kTrialFirst) {
+      nodes.template visit<false>(leaf);
+    } else {
+      v_new = nodes.template visit<true>(leaf);
+      C = c_scale * nodes.outer_with_dpos(v_new, grid.dx);
+    }
     // The dpos term of adj_x summed over the stencil: sum_i c w_i adj_C'^T v_i = c adj_C'^T v'.
-    adj_out.x[p] += (adj_in.x[p] - c_scale * (transpose(adj_C) * v_new)) + adj_x_nodes;
+    adj_out.x[p] += (adj_in.x[p] - c_scale * (transpose(adj_C) * v_new)) + grid.inv_dx * adj_x_nodes;
     adj_out.F[p] += transpose(Mat<Real, D>::identity() + dt * C) * adj_F_trial;
     adj_out.plastic[p] += adj_plastic;
   }

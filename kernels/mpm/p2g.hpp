@@ -133,25 +133,23 @@ struct AdjP2G {
     Vec<Real, D> momentum = m * v;
     if (particles.force) momentum += dt * particles.force[p];
 
-    Vec<Real, D> adj_momentum = Vec<Real, D>::zero();
-    Mat<Real, D> adj_affine = Mat<Real, D>::zero();
+    // Per node: q_i = mom + A dpos_i (affine in dpos_i), adj_w_i = g_i . q_i + h_i m;
+    // adj_mom = sum_i w_i g_i and adj_A = sum_i w_i g_i dpos_i^T come out of
+    // NestedStencil's moments (adjoint_stencil.hpp).
     Vec<Real, D> adj_x = Vec<Real, D>::zero();
     Real adj_m = Real(0);
-    const StencilDerivatives<Real, D> dw(stencil);
-    adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
-      const Real w = stencil.weight(off);
-      const Vec<Real, D> grad_w = dw.gradient(stencil, off) * grid.inv_dx;
-      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
+    NestedStencil<Real, D> nodes(stencil, momentum, affine, grid.dx);
+    auto leaf = [&](const int(&off)[D], Real w, const Vec<Real, D>& grad_w, const Vec<Real, D>& q) PL_STENCIL_INLINE {
       const std::size_t node = grid.node_index(stencil.base, off);
       const Vec<Real, D> g = adj_grid.momentum[node];
       const Real h = adj_grid.mass[node];
-      const Real adj_w = dot(g, momentum + affine * dpos) + h * m;
-      adj_momentum += w * g;
-      adj_affine += w * outer(g, dpos);
       adj_m += w * h;
-      adj_x += adj_w * grad_w;
-    });
-    adj_x -= transpose(affine) * adj_momentum;  // sum_i w_i A^T g_i, in closed form
+      adj_x += (dot(g, q) + h * m) * grad_w;
+      return w * g;
+    };
+    const Vec<Real, D> adj_momentum = nodes.template visit<true>(leaf);
+    const Mat<Real, D> adj_affine = nodes.outer_with_dpos(adj_momentum, grid.dx);
+    adj_x = grid.inv_dx * adj_x - transpose(affine) * adj_momentum;  // sum_i w_i A^T g_i, in closed form
 
     adj_m += dot(adj_momentum, v) + ddot(adj_affine, C);
     Mat<Real, D> adj_C = m * adj_affine;
