@@ -62,7 +62,7 @@ __device__ PL_INLINE void scatter_to_tile(const P2GContribution<Real, D>& q, con
   for_each_stencil_offset<D>([&](const int(&off)[D]) {
     Vec<Real, D> momentum;
     Real mass;
-    q.at(off, grid.dx, momentum, mass);
+    q.at(off, momentum, mass);
     int t;
     if (tile.index(q.stencil.base, off, t)) {
       for (int a = 0; a < D; ++a) atomicAdd(&tile_momentum[t * D + a], momentum[a]);
@@ -121,7 +121,7 @@ __global__ void __launch_bounds__(kThreadsPerBucket)
     const P2GContribution<Real, D> q = P2GContribution<Real, D>::make(
         materials[particles.material[p]], grid.to_grid(particles.x[p]), particles.v[p], particles.F[p],
         particles.C[p], particles.plastic[p], particles.mass[p], particles.volume[p],
-        particles.force ? &particles.force[p] : nullptr, dt, grid.inv_dx);
+        particles.force ? &particles.force[p] : nullptr, dt, grid.inv_dx, grid.dx);
     scatter_to_tile(q, tile, tile_momentum, tile_mass, grid);
   }
   __syncthreads();
@@ -202,7 +202,7 @@ __global__ void __launch_bounds__(kThreadsPerBucket)
     if constexpr (kScatter) {
       const P2GContribution<Real, D> q = P2GContribution<Real, D>::make(
           material, grid.to_grid(s.x), s.v, s.F, s.C, s.plastic, particles.mass[p], particles.volume[p],
-          particles.force ? &particles.force[p] : nullptr, next_dt, grid.inv_dx);
+          particles.force ? &particles.force[p] : nullptr, next_dt, grid.inv_dx, grid.dx);
       scatter_to_tile(q, tile, tile_momentum, tile_mass, next);
     }
   }

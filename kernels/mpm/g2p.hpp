@@ -15,7 +15,7 @@
 #include <cstdint>
 
 #include "kernels/math/bspline.hpp"
-#include "kernels/mpm/adjoint_stencil.hpp"
+#include "kernels/mpm/nested_stencil.hpp"
 #include "kernels/mpm/atomic.hpp"
 #include "kernels/mpm/constitutive.hpp"
 
@@ -25,19 +25,17 @@ namespace pl {
 /// stencil nodes.  `velocity_at(off)` returns the velocity of the node at
 /// stencil offset `off` (from the global grid on the CPU, from a shared-memory
 /// tile in the CUDA block kernels, engine/mpm/cuda_block_kernels.cuh).
+/// sum_i w_i v_i dpos_i^T comes from NestedStencil's offset moments
+/// (nested_stencil.hpp); AdjG2P gathers v_p and C_p the same way.
 template <class Real, int D, class VelocityAt>
 PL_HD PL_INLINE void g2p_gather(const QuadraticStencil<Real, D>& stencil, Real dx, Real inv_dx,
                                 const VelocityAt& velocity_at, Vec<Real, D>& v, Mat<Real, D>& C) {
-  v = Vec<Real, D>::zero();
-  C = Mat<Real, D>::zero();
   const Real c_scale = Real(4) * inv_dx * inv_dx;
-  for_each_stencil_offset<D>([&](const int(&off)[D]) {
-    const Real w = stencil.weight(off);
-    const Vec<Real, D> dpos = stencil.node_offset_cells(off) * dx;
-    const Vec<Real, D> vi = velocity_at(off);
-    v += w * vi;
-    C += (w * c_scale) * outer(vi, dpos);
-  });
+  NestedStencil<Real, D> nodes(stencil);
+  auto leaf = [&](const int(&off)[D], Real w, const Vec<Real, D>& /*grad_w*/,
+                  const Vec<Real, D>& /*value*/) PL_STENCIL_INLINE { return w * velocity_at(off); };
+  v = nodes.template visit<true>(leaf);
+  C = c_scale * nodes.outer_with_dpos(v, dx);
 }
 
 /// A particle's state after G2P.
@@ -175,13 +173,8 @@ struct AdjG2P {
     Mat<Real, D> adj_F_trial = Mat<Real, D>::zero();
     Real adj_plastic = Real(0);
     if constexpr (kTrialFirst) {
-      adjoint_stencil_loop<D>([&](const int(&off)[D]) PL_STENCIL_INLINE {
-        const Real w = stencil.weight(off);
-        const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
-        const Vec<Real, D> vi = grid.velocity[grid.node_index(stencil.base, off)];
-        v_new += w * vi;
-        C += (w * c_scale) * outer(vi, dpos);
-      });
+      g2p_gather(stencil, grid.dx, grid.inv_dx,
+                 [&](const int(&off)[D]) { return grid.velocity[grid.node_index(stencil.base, off)]; }, v_new, C);
       const Mat<Real, D> F_trial = (Mat<Real, D>::identity() + dt * C) * F_n;
       adj_plastic_projection(slot, F_trial, particles.plastic[p], dt, adj_in.F[p], adj_in.plastic[p], adj_F_trial,
                              adj_plastic, adj_p);
@@ -194,7 +187,7 @@ struct AdjG2P {
 
     // Per node: u_i = adj_v + c adj_C' dpos_i (an affine function of dpos_i),
     //   adj_v_i += w_i u_i,   adj_w_i = v_i . u_i   (= adj_v'.v_i + c v_i.(adj_C' dpos_i))
-    // visited by NestedStencil (adjoint_stencil.hpp), which also gathers v' and
+    // visited by NestedStencil (nested_stencil.hpp), which also gathers v' and
     // C' = c sum_i w_i v_i dpos_i^T when they were not gathered first.
     NestedStencil<Real, D> nodes(stencil, adj_v, c_scale * adj_C, grid.dx);
     Vec<Real, D> adj_x_nodes = Vec<Real, D>::zero();

@@ -14,9 +14,10 @@
 #pragma once
 
 #include "kernels/math/bspline.hpp"
-#include "kernels/mpm/adjoint_stencil.hpp"
+#include "kernels/mpm/nested_stencil.hpp"
 #include "kernels/mpm/atomic.hpp"
 #include "kernels/mpm/constitutive.hpp"
+#include "kernels/mpm/p2g_scatter.hpp"
 #include "kernels/mpm/stress_record.hpp"
 
 namespace pl {
@@ -31,28 +32,30 @@ struct P2GContribution {
   QuadraticStencil<Real, D> stencil;
   Mat<Real, D> affine;
   Vec<Real, D> momentum;
+  AffineAtNodes<Real, D> values;  // momentum + affine dpos at each node
   Real mass;
 
   /// xg = grid.to_grid(x), already checked with grid.stencil_inside(xg).
-  /// `force` may be null (no external force).
+  /// `force` may be null (no external force).  inv_dx and dx: the grid's.
   PL_HD PL_INLINE static P2GContribution make(const MaterialSlot<Real>& material, const Vec<Real, D>& xg,
                                               const Vec<Real, D>& v, const Mat<Real, D>& F, const Mat<Real, D>& C,
                                               Real plastic, Real m, Real volume, const Vec<Real, D>* force, Real dt,
-                                              Real inv_dx) {
+                                              Real inv_dx, Real dx) {
     P2GContribution q;
     q.stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
     const Mat<Real, D> tau = kirchhoff_stress(material, F, plastic, C);
     q.affine = (-dt * volume * Real(4) * inv_dx * inv_dx) * tau + m * C;
     q.momentum = m * v;
     if (force) q.momentum += dt * *force;
+    q.values = AffineAtNodes<Real, D>::make(q.momentum, q.affine, q.stencil.fx, dx);
     q.mass = m;
     return q;
   }
-  /// The momentum and mass added to the node at stencil offset `off`.
-  PL_HD PL_INLINE void at(const int (&off)[D], Real dx, Vec<Real, D>& node_momentum, Real& node_mass) const {
+  /// The momentum and mass added to the node at stencil offset `off` (the
+  /// same values as p2g_scatter's nested visit, bit for bit).
+  PL_HD PL_INLINE void at(const int (&off)[D], Vec<Real, D>& node_momentum, Real& node_mass) const {
     const Real w = stencil.weight(off);
-    const Vec<Real, D> dpos = stencil.node_offset_cells(off) * dx;
-    node_momentum = w * (momentum + affine * dpos);
+    node_momentum = w * values.at(off);
     node_mass = w * mass;
   }
 };
@@ -72,15 +75,8 @@ struct P2G {
     if (!grid.stencil_inside(xg)) return;
     const P2GContribution<Real, D> q = P2GContribution<Real, D>::make(
         materials[particles.material[p]], xg, particles.v[p], particles.F[p], particles.C[p], particles.plastic[p],
-        particles.mass[p], particles.volume[p], particles.force ? &particles.force[p] : nullptr, dt, grid.inv_dx);
-    for_each_stencil_offset<D>([&](const int(&off)[D]) {
-      Vec<Real, D> contribution;
-      Real node_mass;
-      q.at(off, grid.dx, contribution, node_mass);
-      const std::size_t node = grid.node_index(q.stencil.base, off);
-      for (int a = 0; a < D; ++a) Accumulate::add(&grid.momentum[node][a], contribution[a]);
-      Accumulate::add(&grid.mass[node], node_mass);
-    });
+        particles.mass[p], particles.volume[p], particles.force ? &particles.force[p] : nullptr, dt, grid.inv_dx, grid.dx);
+    p2g_scatter<Accumulate>(grid, q.stencil, q.values, q.mass);
   }
 };
 
@@ -135,7 +131,7 @@ struct AdjP2G {
 
     // Per node: q_i = mom + A dpos_i (affine in dpos_i), adj_w_i = g_i . q_i + h_i m;
     // adj_mom = sum_i w_i g_i and adj_A = sum_i w_i g_i dpos_i^T come out of
-    // NestedStencil's moments (adjoint_stencil.hpp).
+    // NestedStencil's moments (nested_stencil.hpp).
     Vec<Real, D> adj_x = Vec<Real, D>::zero();
     Real adj_m = Real(0);
     NestedStencil<Real, D> nodes(stencil, momentum, affine, grid.dx);

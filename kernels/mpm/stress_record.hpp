@@ -21,6 +21,7 @@
 #include "kernels/math/bspline.hpp"
 #include "kernels/mpm/atomic.hpp"
 #include "kernels/mpm/constitutive.hpp"
+#include "kernels/mpm/p2g_scatter.hpp"
 
 namespace pl {
 
@@ -58,14 +59,7 @@ struct P2GRecordStress {
     Vec<Real, D> momentum = m * particles.v[p];
     if (particles.force) momentum += dt * particles.force[p];
 
-    for_each_stencil_offset<D>([&](const int(&off)[D]) {
-      const Real w = stencil.weight(off);
-      const Vec<Real, D> dpos = stencil.node_offset_cells(off) * grid.dx;
-      const Vec<Real, D> contribution = w * (momentum + affine * dpos);
-      const std::size_t node = grid.node_index(stencil.base, off);
-      for (int a = 0; a < D; ++a) Accumulate::add(&grid.momentum[node][a], contribution[a]);
-      Accumulate::add(&grid.mass[node], w * m);
-    });
+    p2g_scatter<Accumulate>(grid, stencil, AffineAtNodes<Real, D>::make(momentum, affine, stencil.fx, grid.dx), m);
   }
 };
 
