@@ -20,6 +20,7 @@
 #include "engine/core/float_env.hpp"
 #include "engine/mpm/cpu_parallel.hpp"
 
+#include "engine/mpm/cpu_scatter.hpp"
 #include "kernels/mpm/p2g.hpp"
 
 namespace pl {
@@ -27,52 +28,15 @@ namespace pl {
 template <class Real, int D>
 class CpuP2G {
  public:
-  /// `grid.momentum` and `grid.mass` must be zeroed by the caller.
+  /// `grid.momentum` and `grid.mass` must be zeroed by the caller over `box`,
+  /// which must hold every particle's stencil (kernels/mpm/node_box.hpp).
   void operator()(std::size_t n, const ParticleView<Real, D>& particles, const GridView<Real, D>& grid,
-                  std::size_t num_nodes, const MaterialSlot<Real>* materials, Real dt) {
-    const int threads = omp_get_max_threads();
-    if (threads == 1) {
-      const ScopedFlushDenormals flush;
-      const P2G<Real, D, PlainAccumulate> kernel{particles, grid, materials, dt};
-      for (std::size_t p = 0; p < n; ++p) kernel(p);
-      return;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-      const ScopedFlushDenormals flush;  // per thread: engine/core/float_env.hpp
-      // OpenMP may grant fewer threads than asked (OMP_THREAD_LIMIT, nested
-      // regions, OMP_DYNAMIC): size everything from the team that runs.
-      const int team = omp_get_num_threads();
-#pragma omp single
-      {
-        momentum_.resize(team - 1);
-        mass_.resize(team - 1);
-      }  // implicit barrier: the buffers exist before anyone uses them
-      const int t = omp_get_thread_num();
-      GridView<Real, D> mine = grid;
-      if (t > 0) {
-        momentum_[t - 1].assign(num_nodes, Vec<Real, D>::zero());
-        mass_[t - 1].assign(num_nodes, Real(0));
-        mine.momentum = momentum_[t - 1].data();
-        mine.mass = mass_[t - 1].data();
-      }
-      const P2G<Real, D, PlainAccumulate> kernel{particles, mine, materials, dt};
-      // Thread t always gets the same particles for a given n (cpu_parallel.hpp).
-      for_each_owned(n, t, team, kernel);
-#pragma omp barrier
-#pragma omp for schedule(static)
-      for (std::size_t node = 0; node < num_nodes; ++node) {
-        for (int k = 0; k < team - 1; ++k) {
-          grid.momentum[node] += momentum_[k][node];
-          grid.mass[node] += mass_[k][node];
-        }
-      }
-    }
+                  const NodeBox<D>& box, const MaterialSlot<Real>* materials, Real dt) {
+    scatter_.run(n, box, P2G<Real, D, PlainAccumulate>{particles, grid, materials, dt});
   }
 
  private:
-  std::vector<std::vector<Vec<Real, D>>> momentum_;  // one private grid per extra thread
-  std::vector<std::vector<Real>> mass_;
+  CpuGridScatter<Real, D> scatter_;  // the private per-thread grids
 };
 
 }  // namespace pl

@@ -21,18 +21,39 @@
 
 #include "kernels/mpm/g2p.hpp"
 #include "kernels/mpm/grid_update.hpp"
+#include "kernels/mpm/node_box.hpp"
 #include "kernels/mpm/stress_record.hpp"
 
 namespace pl {
 
+/// The entries a private scatter zeroes in its copies and sums back: all of
+/// [0, n) (DenseEntries), or the nodes of a box (BoxEntries, node_box.hpp).
+struct DenseEntries {
+  std::size_t n;
+  std::size_t count() const { return n; }
+  std::size_t at(std::size_t j) const { return j; }
+};
+template <int D>
+struct BoxEntries {
+  NodeBox<D> box;
+  int res[D];
+  BoxEntries(const NodeBox<D>& b, const int (&r)[D]) : box(b) {
+    for (int a = 0; a < D; ++a) res[a] = r[a];
+  }
+  std::size_t count() const { return box.count(); }
+  std::size_t at(std::size_t j) const { return box.node(j, res); }
+};
+
 template <class T>
 class CpuPrivateScatter {
  public:
-  /// Runs kernel(i) for i in [0, n).  The kernel adds into `target` (`count`
-  /// entries; the caller zeroes it or lets it accumulate); retarget(kernel,
-  /// buffer) must return a copy of the kernel that adds into `buffer` instead.
-  template <class Kernel, class Retarget>
-  void run(std::size_t n, const Kernel& kernel, T* target, std::size_t count, const Retarget& retarget) {
+  /// Runs kernel(i) for i in [0, n).  The kernel adds into `target` (`size`
+  /// entries, of which it touches only those in `entries`; the caller zeroes
+  /// them or lets them accumulate); retarget(kernel, buffer) must return a
+  /// copy of the kernel that adds into `buffer` instead.
+  template <class Kernel, class Entries, class Retarget>
+  void run(std::size_t n, const Kernel& kernel, T* target, std::size_t size, const Entries& entries,
+           const Retarget& retarget) {
     const int threads = omp_get_max_threads();
     if (threads == 1) {
       const ScopedFlushDenormals flush;
@@ -46,13 +67,20 @@ class CpuPrivateScatter {
 #pragma omp single
       copies_.resize(team - 1);  // implicit barrier
       const int t = omp_get_thread_num();
-      if (t > 0) copies_[t - 1].assign(count, T{});
+      if (t > 0) {
+        std::vector<T>& mine = copies_[t - 1];
+        if (mine.size() != size) mine.assign(size, T{});
+        for (std::size_t j = 0, m = entries.count(); j < m; ++j) mine[entries.at(j)] = T{};
+      }
       const Kernel mine = t > 0 ? retarget(kernel, copies_[t - 1].data()) : kernel;
       for_each_owned(n, t, team, mine);
 #pragma omp barrier
+      const std::size_t m = entries.count();
 #pragma omp for schedule(static)
-      for (std::size_t j = 0; j < count; ++j)
-        for (int k = 0; k < team - 1; ++k) target[j] += copies_[k][j];
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::size_t e = entries.at(j);
+        for (int k = 0; k < team - 1; ++k) target[e] += copies_[k][e];
+      }
     }
   }
 
@@ -61,41 +89,59 @@ class CpuPrivateScatter {
 };
 
 /// The forward P2G's scheme (cpu_p2g.hpp) for any kernel that scatters into a
-/// grid's momentum and mass through its `grid` member: same particle blocks, same private grids, same node-by-node sum in thread order, so a
-/// kernel doing P2G's arithmetic reproduces the forward grid bit for bit.
+/// grid's momentum and mass through its `grid` member: same particle blocks,
+/// same private grids, same node-by-node sum in thread order, so a kernel
+/// doing P2G's arithmetic reproduces the forward grid bit for bit.  The private
+/// grids are zeroed and summed over `box` only (node_box.hpp).
 template <class Real, int D>
 class CpuGridScatter {
  public:
-  /// `kernel.grid.momentum` and `.mass` must be zeroed by the caller.
+  /// `kernel.grid.momentum` and `.mass` must be zeroed by the caller over
+  /// `box`, which must hold every particle's stencil.
   template <class Kernel>
-  void run(std::size_t n, std::size_t num_nodes, const Kernel& kernel) {
+  void run(std::size_t n, const NodeBox<D>& box, const Kernel& kernel) {
     const int threads = omp_get_max_threads();
     if (threads == 1) {
       const ScopedFlushDenormals flush;
       for (std::size_t p = 0; p < n; ++p) kernel(p);
       return;
     }
+    const BoxEntries<D> entries(box, kernel.grid.res);
+    std::size_t size = 1;
+    for (int a = 0; a < D; ++a) size *= std::size_t(kernel.grid.res[a]);
 #pragma omp parallel num_threads(threads)
     {
       const ScopedFlushDenormals flush;  // per thread: engine/core/float_env.hpp
+      // OpenMP may grant fewer threads than asked (OMP_THREAD_LIMIT, nested
+      // regions, OMP_DYNAMIC): size everything from the team that runs.
       const int team = omp_get_num_threads();
 #pragma omp single
       {
         momentum_.resize(team - 1);
         mass_.resize(team - 1);
-      }
+      }  // implicit barrier: the buffers exist before anyone uses them
       const int t = omp_get_thread_num();
       Kernel mine = kernel;
       if (t > 0) {
-        momentum_[t - 1].assign(num_nodes, Vec<Real, D>::zero());
-        mass_[t - 1].assign(num_nodes, Real(0));
-        mine.grid.momentum = momentum_[t - 1].data();
-        mine.grid.mass = mass_[t - 1].data();
+        std::vector<Vec<Real, D>>& momentum = momentum_[t - 1];
+        std::vector<Real>& mass = mass_[t - 1];
+        if (momentum.size() != size) momentum.assign(size, Vec<Real, D>::zero());
+        if (mass.size() != size) mass.assign(size, Real(0));
+        for (std::size_t j = 0, m = entries.count(); j < m; ++j) {
+          const std::size_t node = entries.at(j);
+          momentum[node] = Vec<Real, D>::zero();
+          mass[node] = Real(0);
+        }
+        mine.grid.momentum = momentum.data();
+        mine.grid.mass = mass.data();
       }
+      // Thread t always gets the same particles for a given n (cpu_parallel.hpp).
       for_each_owned(n, t, team, mine);
 #pragma omp barrier
+      const std::size_t m = entries.count();
 #pragma omp for schedule(static)
-      for (std::size_t node = 0; node < num_nodes; ++node) {
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::size_t node = entries.at(j);
         for (int k = 0; k < team - 1; ++k) {
           kernel.grid.momentum[node] += momentum_[k][node];
           kernel.grid.mass[node] += mass_[k][node];
@@ -105,7 +151,7 @@ class CpuGridScatter {
   }
 
  private:
-  std::vector<std::vector<Vec<Real, D>>> momentum_;
+  std::vector<std::vector<Vec<Real, D>>> momentum_;  // one private grid per extra thread
   std::vector<std::vector<Real>> mass_;
 };
 
@@ -116,19 +162,23 @@ class CpuGridScatter {
 template <class Real, int D>
 class CpuAdjointRunner {
  public:
-  void p2g(std::size_t n, std::size_t num_nodes, const P2GRecordStress<Real, D, PlainAccumulate>& kernel) {
-    grid_.run(n, num_nodes, kernel);
+  void p2g(std::size_t n, const NodeBox<D>& box, const P2GRecordStress<Real, D, PlainAccumulate>& kernel) {
+    grid_.run(n, box, kernel);
   }
-  void g2p(std::size_t n, std::size_t num_nodes, const AdjG2P<Real, D, PlainAccumulate>& kernel) {
-    velocity_.run(n, kernel, kernel.adj_grid_velocity, num_nodes, [](AdjG2P<Real, D, PlainAccumulate> k, Vec<Real, D>* buf) {
+  void g2p(std::size_t n, const NodeBox<D>& box, const AdjG2P<Real, D, PlainAccumulate>& kernel) {
+    std::size_t size = 1;
+    for (int a = 0; a < D; ++a) size *= std::size_t(kernel.grid.res[a]);
+    velocity_.run(n, kernel, kernel.adj_grid_velocity, size, BoxEntries<D>(box, kernel.grid.res),
+                  [](AdjG2P<Real, D, PlainAccumulate> k, Vec<Real, D>* buf) {
       k.adj_grid_velocity = buf;
       return k;
     });
   }
-  void grid_update(std::size_t num_nodes, const AdjGridUpdate<Real, D, PlainAccumulate>& kernel) {
-    friction_.run(num_nodes, kernel, kernel.adj_friction, std::size_t(2 * D + kernel.tools.count * kToolAdjointSize<D>),  // + issue 6 tool blocks
-                  [](AdjGridUpdate<Real, D, PlainAccumulate> k, Real* buf) {
-                    k.adj_friction = buf;
+  void grid_update(const NodeBox<D>& box, const AdjGridUpdate<Real, D, PlainAccumulate>& kernel) {
+    const std::size_t friction = std::size_t(2 * D + kernel.tools.count * kToolAdjointSize<D>);  // + issue 6 tool blocks
+    friction_.run(box.count(), over_box(kernel, box, kernel.grid.res), kernel.adj_friction, friction,
+                  DenseEntries{friction}, [](OverBox<AdjGridUpdate<Real, D, PlainAccumulate>, D> k, Real* buf) {
+                    k.kernel.adj_friction = buf;
                     return k;
                   });
   }

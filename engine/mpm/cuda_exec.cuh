@@ -10,6 +10,7 @@
 #include "engine/core/parallel.hpp"
 #include "kernels/mpm/g2p.hpp"
 #include "kernels/mpm/grid_update.hpp"
+#include "kernels/mpm/node_box.hpp"
 #include "kernels/mpm/p2g.hpp"
 
 namespace pl {
@@ -26,7 +27,7 @@ struct CudaExec {
   template <class Real, int D>
   struct P2GRunner {
     void operator()(std::size_t n, const ParticleView<Real, D>& particles, const GridView<Real, D>& grid,
-                    std::size_t /*num_nodes*/, const MaterialSlot<Real>* materials, Real dt) {
+                    const NodeBox<D>& /*box*/, const MaterialSlot<Real>* materials, Real dt) {
       parallel_for<CudaExec>(n, P2G<Real, D, AtomicAccumulate>{particles, grid, materials, dt});
     }
   };
@@ -35,11 +36,11 @@ struct CudaExec {
   using ScatterAccumulate = AtomicAccumulate;
   template <class Real, int D>
   struct AdjointRunner {
-    void g2p(std::size_t n, std::size_t /*num_nodes*/, const AdjG2P<Real, D, AtomicAccumulate>& kernel) {
+    void g2p(std::size_t n, const NodeBox<D>& /*box*/, const AdjG2P<Real, D, AtomicAccumulate>& kernel) {
       parallel_for<CudaExec>(n, kernel);
     }
-    void grid_update(std::size_t num_nodes, const AdjGridUpdate<Real, D, AtomicAccumulate>& kernel) {
-      parallel_for<CudaExec>(num_nodes, kernel);
+    void grid_update(const NodeBox<D>& box, const AdjGridUpdate<Real, D, AtomicAccumulate>& kernel) {
+      parallel_for<CudaExec>(box.count(), over_box(kernel, box, kernel.grid.res));
     }
   };
 };

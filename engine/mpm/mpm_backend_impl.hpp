@@ -2,11 +2,12 @@
 // backend `Exec` that provides:
 //   template <class T> using Vector = ...;   // thrust::host_vector or device_vector
 //   static auto policy();                    // thrust::omp::par or thrust::cuda::par
-//   template <class Real, int D> using P2GRunner = ...;  // how P2G scatters (see cpu_p2g.hpp)
+//   template <class Real, int D> using P2GRunner = ...;  // how P2G scatters (see cpu_p2g.hpp);
+//       gets the box of the particles' stencils (kernels/mpm/node_box.hpp)
 //   using ScatterAccumulate = ...;           // Plain (CPU, private buffers) or Atomic (CUDA)
 //   template <class Real, int D> using AdjointRunner = ...;  // how AdjG2P / AdjGridUpdate
-//       scatter: g2p(n, num_nodes, kernel), grid_update(num_nodes, kernel) (cpu_scatter.hpp);
-//       optionally p2g(n, num_nodes, kernel) for the backward pass's recomputed
+//       scatter: g2p(n, box, kernel), grid_update(box, kernel) (cpu_scatter.hpp);
+//       optionally p2g(n, box, kernel) for the backward pass's recomputed
 //       P2G (P2GRecordStress); without it that kernel runs as a parallel_for,
 //       which is right when ScatterAccumulate is atomic (CUDA)
 //   using FloatEnvironment = ...;            // held on the calling thread for a
@@ -34,16 +35,17 @@
 #include "kernels/mpm/constitutive.hpp"
 #include "kernels/mpm/g2p.hpp"
 #include "kernels/mpm/grid_update.hpp"
+#include "kernels/mpm/node_box.hpp"
 #include "kernels/mpm/p2g.hpp"
 
 namespace pl {
 
-/// Whether an AdjointRunner has p2g(n, num_nodes, kernel) (see the header).
-template <class Runner, class Kernel, class = void>
+/// Whether an AdjointRunner has p2g(n, box, kernel) (see the header).
+template <class Runner, class Kernel, int D, class = void>
 struct HasAdjointP2G : std::false_type {};
-template <class Runner, class Kernel>
-struct HasAdjointP2G<Runner, Kernel,
-                     std::void_t<decltype(std::declval<Runner&>().p2g(std::size_t(), std::size_t(),
+template <class Runner, class Kernel, int D>
+struct HasAdjointP2G<Runner, Kernel, D,
+                     std::void_t<decltype(std::declval<Runner&>().p2g(std::size_t(), std::declval<const NodeBox<D>&>(),
                                                                        std::declval<const Kernel&>()))>>
     : std::true_type {};
 
@@ -144,21 +146,26 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   std::uint64_t substep(const SubstepParams<Real, D>& params) override {
     const typename Exec::FloatEnvironment float_environment;
     const std::size_t n = x_.size();
-    parallel_for<Exec>(shape_.num_nodes(), ZeroGridBuffers<Real, D>{thrust::raw_pointer_cast(grid_momentum_.data()),
-                                                                    thrust::raw_pointer_cast(grid_mass_.data())});
-    fault_[0] = kNoFault;  // one word: a host store (CPU) or a copy (CUDA), not a parallel fill
-
     const ParticleView<Real, D> particles = particle_view();
     const GridView<Real, D> grid = grid_view();
     const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
 
-    p2g_(n, particles, grid, shape_.num_nodes(), materials, params.dt);
+    // The nodes this substep can touch, and those that may still hold the
+    // last substep's values (node_box.hpp): zeroed, then updated, so that
+    // outside `box` the grid is zero again afterwards.
+    const NodeBox<D> box = substep_box(params, grid);
+    const NodeBox<D> sweep = NodeBox<D>::hull(box, grid_box_);
+    grid_box_ = box;
+    parallel_for<Exec>(sweep.count(), over_box(ZeroGridBuffers<Real, D>{grid.momentum, grid.mass}, sweep, grid.res));
+    fault_[0] = kNoFault;  // one word: a host store (CPU) or a copy (CUDA), not a parallel fill
+
+    p2g_(n, particles, grid, box, materials, params.dt);
     if (params.grid_hook) params.grid_hook->apply(grid, params.dt);  // issue 6: MPM <-> FEM coupling
     {
       GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
       update.tools = params.tools;  // issue 6: rigid tools, with their impulses recorded for the reactions
       update.tool_impulse = tool_impulse_buffer(params.tools.count);
-      parallel_for<Exec>(shape_.num_nodes(), update);
+      parallel_for<Exec>(sweep.count(), over_box(update, sweep, grid.res));
       sum_tool_reactions(params);
     }
     parallel_for<Exec>(n, G2P<Real, D>{particles, grid, materials, params.dt, thrust::raw_pointer_cast(fault_.data())});
@@ -246,7 +253,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
                        "' has no adjoint (kHasAdjoint is false), so gradients through it are not available");
     ensure_adjoint_buffers();
     const typename Exec::FloatEnvironment float_environment;
-    const std::size_t n = x_.size(), nodes = shape_.num_nodes();
+    const std::size_t n = x_.size();
     const ParticleView<Real, D> particles = particle_view();
     const GridView<Real, D> grid = grid_view();
     const MaterialSlot<Real>* materials = thrust::raw_pointer_cast(materials_.data());
@@ -256,23 +263,30 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     // Recompute the forward grid of this substep from s_n (bit-identical to
     // the forward's on the CPU: same arithmetic, same fixed summation order),
     // recording each particle's stress and its factorization for AdjP2G.
-    parallel_for<Exec>(nodes, ZeroAdjointGridBuffers<Real, D>{
-                                  grid.momentum, grid.mass, thrust::raw_pointer_cast(adj_grid_velocity_.data()),
-                                  thrust::raw_pointer_cast(adj_grid_momentum_.data()),
-                                  thrust::raw_pointer_cast(adj_grid_mass_.data())});
+    // The node box as in substep(); the adjoint buffers keep the same
+    // invariant with their own last box.
+    const NodeBox<D> box = substep_box(params, grid);
+    const NodeBox<D> sweep = NodeBox<D>::hull(box, NodeBox<D>::hull(grid_box_, adjoint_box_));
+    grid_box_ = adjoint_box_ = box;
+    parallel_for<Exec>(sweep.count(), over_box(ZeroAdjointGridBuffers<Real, D>{
+                                                   grid.momentum, grid.mass,
+                                                   thrust::raw_pointer_cast(adj_grid_velocity_.data()),
+                                                   thrust::raw_pointer_cast(adj_grid_momentum_.data()),
+                                                   thrust::raw_pointer_cast(adj_grid_mass_.data())},
+                                               sweep, grid.res));
     parallel_for<Exec>(n, ZeroAdjointParticleBuffers<Real, D>{adjoint_view(adj_next_),
                                                               thrust::raw_pointer_cast(adj_force_.data())});
     StressRecord<Real, D>* record = thrust::raw_pointer_cast(stress_record_.data());
     const P2GRecordStress<Real, D, Acc> p2g{particles, grid, materials, params.dt, record};
-    if constexpr (HasAdjointP2G<typename Exec::template AdjointRunner<Real, D>, P2GRecordStress<Real, D, Acc>>::value)
-      adjoint_.p2g(n, nodes, p2g);
+    if constexpr (HasAdjointP2G<typename Exec::template AdjointRunner<Real, D>, P2GRecordStress<Real, D, Acc>, D>::value)
+      adjoint_.p2g(n, box, p2g);
     else
       parallel_for<Exec>(n, p2g);
     if (params.grid_hook) params.grid_hook->apply(grid, params.dt);  // issue 6: recomputed with the forward's inputs
     {
       GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
       update.tools = params.tools;  // issue 6
-      parallel_for<Exec>(nodes, update);
+      parallel_for<Exec>(sweep.count(), over_box(update, sweep, grid.res));
     }
 
     fault_[0] = kNoFault;
@@ -282,7 +296,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
                                             thrust::raw_pointer_cast(adj_grid_momentum_.data()),
                                             thrust::raw_pointer_cast(adj_grid_mass_.data())};
 
-    adjoint_.g2p(n, nodes,
+    adjoint_.g2p(n, box,
                  AdjG2P<Real, D, Acc>{particles, grid, materials, params.dt, adjoint_view(adj_), adjoint_view(adj_next_),
                                       adj_grid.velocity, adj_params, fault});
     {
@@ -291,7 +305,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       AdjGridUpdate<Real, D, Acc> adj_update{grid, adj_grid, params.walls, params.gravity, params.dt,
                                              params.velocity_scale, thrust::raw_pointer_cast(adj_friction_.data()), fault};
       adj_update.tools = params.tools;
-      adjoint_.grid_update(nodes, adj_update);
+      adjoint_.grid_update(box, adj_update);  // nodes outside the box have no mass: nothing to do there
       adjoint_tool_count_ = params.tools.count;
     }
     if (params.grid_hook) params.grid_hook->adjoint(grid, adj_grid, params.dt);  // issue 6: MPM <-> FEM coupling
@@ -433,6 +447,20 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     return v;
   }
 
+  /// The box of the nodes the substep from the current particles can touch:
+  /// the hull of their stencils, or the whole grid when a grid hook (MPM-FEM
+  /// coupling) may touch any node.  One reduction over the particles.
+  NodeBox<D> substep_box(const SubstepParams<Real, D>& params, const GridView<Real, D>& grid) const {
+    if (params.grid_hook || x_.empty()) {
+      const NodeBox<D> full = NodeBox<D>::full(grid.res);
+      return params.grid_hook ? full : NodeBox<D>::none();
+    }
+    return thrust::transform_reduce(Exec::policy(), thrust::counting_iterator<std::size_t>(0),
+                                    thrust::counting_iterator<std::size_t>(x_.size()),
+                                    ParticleStencilBox<Real, D>{grid, thrust::raw_pointer_cast(x_.data())},
+                                    NodeBox<D>::none(), NodeBoxHull{});
+  }
+
   GridView<Real, D> grid_view() {
     GridView<Real, D> g;
     g.momentum = thrust::raw_pointer_cast(grid_momentum_.data());
@@ -455,6 +483,10 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   Vector<Vec<Real, D>> grid_momentum_, grid_velocity_;
   Vector<Real> grid_mass_;
   Vector<std::uint64_t> fault_;
+  // Outside these boxes the grid buffers / the adjoint grid buffers are zero
+  // (kernels/mpm/node_box.hpp).  Whole grid until the first (adjoint) substep.
+  NodeBox<D> grid_box_ = NodeBox<D>::full(shape_.res);
+  NodeBox<D> adjoint_box_ = NodeBox<D>::full(shape_.res);
 
   // Differentiation: saved states, adjoint buffers (allocated on first use).
   // Held by pointer: growing the list must never copy stored states (thrust
