@@ -26,12 +26,17 @@
 
 namespace pl {
 
-/// The entries a private scatter zeroes in its copies and sums back: all of
-/// [0, n) (DenseEntries), or the nodes of a box (BoxEntries, node_box.hpp).
+/// The entries a private scatter zeroes in its copies and sums back, as rows
+/// of contiguous indices: all of [0, n) (DenseEntries), or the nodes of a box
+/// (BoxEntries, node_box.hpp: one row per run along the last axis).
 struct DenseEntries {
+  static constexpr std::size_t kRow = 1024;
   std::size_t n;
-  std::size_t count() const { return n; }
-  std::size_t at(std::size_t j) const { return j; }
+  std::size_t rows() const { return (n + kRow - 1) / kRow; }
+  void row(std::size_t r, std::size_t& begin, std::size_t& length) const {
+    begin = r * kRow;
+    length = n - begin < kRow ? n - begin : kRow;
+  }
 };
 template <int D>
 struct BoxEntries {
@@ -40,9 +45,22 @@ struct BoxEntries {
   BoxEntries(const NodeBox<D>& b, const int (&r)[D]) : box(b) {
     for (int a = 0; a < D; ++a) res[a] = r[a];
   }
-  std::size_t count() const { return box.count(); }
-  std::size_t at(std::size_t j) const { return box.node(j, res); }
+  std::size_t rows() const { return box.rows(); }
+  void row(std::size_t r, std::size_t& begin, std::size_t& length) const {
+    begin = box.row_start(r, res);
+    length = std::size_t(box.row_length());
+  }
 };
+
+/// Calls f(i) for every index of `entries`, the rows [row_begin, row_end).
+template <class Entries, class F>
+inline void for_each_entry(const Entries& entries, std::size_t row_begin, std::size_t row_end, const F& f) {
+  for (std::size_t r = row_begin; r < row_end; ++r) {
+    std::size_t begin, length;
+    entries.row(r, begin, length);
+    for (std::size_t i = begin; i < begin + length; ++i) f(i);
+  }
+}
 
 template <class T>
 class CpuPrivateScatter {
@@ -70,17 +88,17 @@ class CpuPrivateScatter {
       if (t > 0) {
         std::vector<T>& mine = copies_[t - 1];
         if (mine.size() != size) mine.assign(size, T{});
-        for (std::size_t j = 0, m = entries.count(); j < m; ++j) mine[entries.at(j)] = T{};
+        for_each_entry(entries, 0, entries.rows(), [&](std::size_t e) { mine[e] = T{}; });
       }
       const Kernel mine = t > 0 ? retarget(kernel, copies_[t - 1].data()) : kernel;
       for_each_owned(n, t, team, mine);
 #pragma omp barrier
-      const std::size_t m = entries.count();
+      const std::size_t rows = entries.rows();
 #pragma omp for schedule(static)
-      for (std::size_t j = 0; j < m; ++j) {
-        const std::size_t e = entries.at(j);
-        for (int k = 0; k < team - 1; ++k) target[e] += copies_[k][e];
-      }
+      for (std::size_t r = 0; r < rows; ++r)
+        for_each_entry(entries, r, r + 1, [&](std::size_t e) {
+          for (int k = 0; k < team - 1; ++k) target[e] += copies_[k][e];
+        });
     }
   }
 
@@ -127,26 +145,25 @@ class CpuGridScatter {
         std::vector<Real>& mass = mass_[t - 1];
         if (momentum.size() != size) momentum.assign(size, Vec<Real, D>::zero());
         if (mass.size() != size) mass.assign(size, Real(0));
-        for (std::size_t j = 0, m = entries.count(); j < m; ++j) {
-          const std::size_t node = entries.at(j);
+        for_each_entry(entries, 0, entries.rows(), [&](std::size_t node) {
           momentum[node] = Vec<Real, D>::zero();
           mass[node] = Real(0);
-        }
+        });
         mine.grid.momentum = momentum.data();
         mine.grid.mass = mass.data();
       }
       // Thread t always gets the same particles for a given n (cpu_parallel.hpp).
       for_each_owned(n, t, team, mine);
 #pragma omp barrier
-      const std::size_t m = entries.count();
+      const std::size_t rows = entries.rows();
 #pragma omp for schedule(static)
-      for (std::size_t j = 0; j < m; ++j) {
-        const std::size_t node = entries.at(j);
-        for (int k = 0; k < team - 1; ++k) {
-          kernel.grid.momentum[node] += momentum_[k][node];
-          kernel.grid.mass[node] += mass_[k][node];
-        }
-      }
+      for (std::size_t r = 0; r < rows; ++r)
+        for_each_entry(entries, r, r + 1, [&](std::size_t node) {
+          for (int k = 0; k < team - 1; ++k) {
+            kernel.grid.momentum[node] += momentum_[k][node];
+            kernel.grid.mass[node] += mass_[k][node];
+          }
+        });
     }
   }
 
@@ -176,9 +193,10 @@ class CpuAdjointRunner {
   }
   void grid_update(const NodeBox<D>& box, const AdjGridUpdate<Real, D, PlainAccumulate>& kernel) {
     const std::size_t friction = std::size_t(2 * D + kernel.tools.count * kToolAdjointSize<D>);  // + issue 6 tool blocks
-    friction_.run(box.count(), over_box(kernel, box, kernel.grid.res), kernel.adj_friction, friction,
-                  DenseEntries{friction}, [](OverBox<AdjGridUpdate<Real, D, PlainAccumulate>, D> k, Real* buf) {
-                    k.kernel.adj_friction = buf;
+    using Rows = OverBoxRows<AdjGridUpdate<Real, D, PlainAccumulate>, D>;
+    friction_.run(box.rows(), Rows{over_box(kernel, box, kernel.grid.res)}, kernel.adj_friction, friction,
+                  DenseEntries{friction}, [](Rows k, Real* buf) {
+                    k.nodes.kernel.adj_friction = buf;
                     return k;
                   });
   }

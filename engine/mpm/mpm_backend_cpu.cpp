@@ -18,6 +18,11 @@ struct CpuExec {
   static void for_each_n(std::size_t n, const Kernel& kernel) {
     cpu_for_each_n(n, kernel);
   }
+  /// Grid kernels over a node box, row by row (cpu_parallel.hpp).
+  template <class Box>
+  static void for_each_box(const Box& over) {
+    cpu_for_each_box(over);
+  }
   /// Held on the calling thread for a whole (adjoint) substep (engine/core/float_env.hpp).
   using FloatEnvironment = ScopedFlushDenormals;
   template <class Real, int D>

@@ -49,6 +49,23 @@ struct HasAdjointP2G<Runner, Kernel, D,
                                                                        std::declval<const Kernel&>()))>>
     : std::true_type {};
 
+/// Whether Exec walks node boxes itself (`Exec::for_each_box(over)`, the CPU's
+/// row loop) instead of one launch index per node.
+template <class Exec, class Over, class = void>
+struct HasBoxLoop : std::false_type {};
+template <class Exec, class Over>
+struct HasBoxLoop<Exec, Over, std::void_t<decltype(Exec::for_each_box(std::declval<const Over&>()))>>
+    : std::true_type {};
+
+/// Runs a per-node kernel over a node box (kernels/mpm/node_box.hpp).
+template <class Exec, class Kernel, int D>
+void run_over_box(const OverBox<Kernel, D>& over) {
+  if constexpr (HasBoxLoop<Exec, OverBox<Kernel, D>>::value)
+    Exec::for_each_box(over);
+  else
+    parallel_for<Exec>(over.box.count(), over);
+}
+
 /// Zeroes the forward grid's momentum and mass in one pass (one launch, not two).
 template <class Real, int D>
 struct ZeroGridBuffers {
@@ -156,7 +173,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     const NodeBox<D> box = substep_box(params, grid);
     const NodeBox<D> sweep = NodeBox<D>::hull(box, grid_box_);
     grid_box_ = box;
-    parallel_for<Exec>(sweep.count(), over_box(ZeroGridBuffers<Real, D>{grid.momentum, grid.mass}, sweep, grid.res));
+    run_over_box<Exec>(over_box(ZeroGridBuffers<Real, D>{grid.momentum, grid.mass}, sweep, grid.res));
     fault_[0] = kNoFault;  // one word: a host store (CPU) or a copy (CUDA), not a parallel fill
 
     p2g_(n, particles, grid, box, materials, params.dt);
@@ -165,7 +182,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
       GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
       update.tools = params.tools;  // issue 6: rigid tools, with their impulses recorded for the reactions
       update.tool_impulse = tool_impulse_buffer(params.tools.count);
-      parallel_for<Exec>(sweep.count(), over_box(update, sweep, grid.res));
+      run_over_box<Exec>(over_box(update, sweep, grid.res));
       sum_tool_reactions(params);
     }
     parallel_for<Exec>(n, G2P<Real, D>{particles, grid, materials, params.dt, thrust::raw_pointer_cast(fault_.data())});
@@ -268,7 +285,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     const NodeBox<D> box = substep_box(params, grid);
     const NodeBox<D> sweep = NodeBox<D>::hull(box, NodeBox<D>::hull(grid_box_, adjoint_box_));
     grid_box_ = adjoint_box_ = box;
-    parallel_for<Exec>(sweep.count(), over_box(ZeroAdjointGridBuffers<Real, D>{
+    run_over_box<Exec>(over_box(ZeroAdjointGridBuffers<Real, D>{
                                                    grid.momentum, grid.mass,
                                                    thrust::raw_pointer_cast(adj_grid_velocity_.data()),
                                                    thrust::raw_pointer_cast(adj_grid_momentum_.data()),
@@ -286,7 +303,7 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
     {
       GridUpdate<Real, D> update{grid, params.walls, params.gravity, params.dt, params.velocity_scale};
       update.tools = params.tools;  // issue 6
-      parallel_for<Exec>(sweep.count(), over_box(update, sweep, grid.res));
+      run_over_box<Exec>(over_box(update, sweep, grid.res));
     }
 
     fault_[0] = kNoFault;

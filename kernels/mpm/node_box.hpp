@@ -57,8 +57,30 @@ struct NodeBox {
     for (int a = 0; a < D; ++a) c *= std::size_t(hi[a] - lo[a]);
     return c;
   }
+  /// Rows: runs of nodes along the last axis, contiguous in the grid layout.
+  PL_HD PL_INLINE std::size_t rows() const {
+    if (empty()) return 0;
+    std::size_t c = 1;
+    for (int a = 0; a + 1 < D; ++a) c *= std::size_t(hi[a] - lo[a]);
+    return c;
+  }
+  PL_HD PL_INLINE int row_length() const { return empty() ? 0 : hi[D - 1] - lo[D - 1]; }
+  /// Grid node index of the first node of row r (rows row-major in the box).
+  PL_HD PL_INLINE std::size_t row_start(std::size_t r, const int (&res)[D]) const {
+    int ijk[D];
+    ijk[D - 1] = lo[D - 1];
+    for (int a = D - 2; a >= 0; --a) {
+      const std::size_t extent = std::size_t(hi[a] - lo[a]);
+      ijk[a] = lo[a] + int(r % extent);
+      r /= extent;
+    }
+    std::size_t idx = 0;
+    for (int a = 0; a < D; ++a) idx = idx * std::size_t(res[a]) + std::size_t(ijk[a]);
+    return idx;
+  }
   /// Grid node index (GridView::node_index's layout) of the box's b-th node,
-  /// row-major in the box (the last axis fastest).
+  /// row-major in the box (the last axis fastest).  Divisions per call: the
+  /// CPU walks rows instead (row_start; engine/mpm/cpu_parallel.hpp).
   PL_HD PL_INLINE std::size_t node(std::size_t b, const int (&res)[D]) const {
     int ijk[D];
     for (int a = D - 1; a >= 0; --a) {
@@ -97,13 +119,24 @@ struct NodeBoxHull {
   }
 };
 
-/// Runs a per-node kernel over the nodes of a box: launch with box.count().
+/// Runs a per-node kernel over the nodes of a box: launch with box.count()
+/// (per node, for the GPU), or call row(r) for r < box.rows() (the CPU).
 template <class Kernel, int D>
 struct OverBox {
   Kernel kernel;
   NodeBox<D> box;
   int res[D];
   PL_HD void operator()(std::size_t b) const { kernel(box.node(b, res)); }
+  PL_HD void row(std::size_t r) const {
+    const std::size_t start = box.row_start(r, res);
+    for (int k = 0, n = box.row_length(); k < n; ++k) kernel(start + std::size_t(k));
+  }
+};
+/// Row r of an OverBox as a kernel of its own (launch with box.rows()).
+template <class Kernel, int D>
+struct OverBoxRows {
+  OverBox<Kernel, D> nodes;
+  PL_HD void operator()(std::size_t r) const { nodes.row(r); }
 };
 template <int D, class Kernel>
 OverBox<Kernel, D> over_box(const Kernel& kernel, const NodeBox<D>& box, const int (&res)[D]) {
