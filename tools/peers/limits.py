@@ -1,21 +1,20 @@
 """What limits each missed target: the analysis that goes into
 docs/peer_results.md next to the numbers (kept apart from the rendering code
 so it can be revised after a run without touching report.py).  Written from
-the run of 2026-11-22 07:52 UTC (a quiet machine) and perf profiles of
-pliant_bench at 1 thread."""
+the run of 2026-11-22 10:13 UTC (a quiet machine) and perf profiles of
+pliant_bench at 1 and 2 threads."""
 
 _TEXT = {
-    ("S1", "taichi"): "1.8-1.9x at 2 threads (2.2-2.4x at 1): per-particle compute and the 2-thread scaling of the "
-                      "small S1 grids; see Discussion (a)",
-    ("S2", "taichi"): "per-particle compute: G2P gather (38%), stress, P2G scatter; see Discussion (b)",
-    ("S1", "warp"): "Pliant carries and updates a full F where mpm3d/Warp keep a scalar J; see Discussion (a)",
-    ("S2", "warp"): "G2P gather misses on randomly ordered particles + more instructions per node than Warp's "
-                    "straight-line code; see Discussion (b)",
+    ("S1", "taichi"): "see Discussion (a)",
+    ("S2", "taichi"): "S2/q2 at 2 threads sits at the bar: 1.6-2.2x over today's three runs, Taichi's own "
+                      "2-thread median moving 9.0-11.9 between runs; see Discussion (b)",
+    ("S1", "warp"): "0.7x at 1 thread (1.4-1.5x with Pliant's 2 threads): per-particle compute; Pliant keeps a "
+                    "full F for the fluid where Warp/mpm3d keep a scalar J; see Discussion (a)",
+    ("S2", "warp"): "0.9-0.95x at 1 thread (1.7x with Pliant's 2 threads): scalar per-particle code against "
+                    "Warp's LLVM kernels; see Discussion (a), (b)",
     ("S1", "roofline"): "compute-bound and cache-resident (working set < L3): DRAM bandwidth is not the limit; "
                         "see Discussion (c)",
-    ("S3", "speed"): "3D 1.5x, 2D 1.6x at 1 thread: backward = ~4 forwards (checkpoint recompute + adjoint "
-                     "kernels) vs Taichi's ~3; 2D at 2 threads: fork/join per kernel on 3k particles; "
-                     "see Discussion (d)",
+    ("S3", "speed"): "see Discussion (d)",
     ("S3", "memory"): "see Discussion (d)",
 }
 
@@ -26,75 +25,93 @@ def text(workload, what):
 
 DISCUSSION = """## Discussion: what limits the missed targets
 
-This run (S1-S3) had the 2-core machine to itself (`others` 0-1%); the S4
-rows are reused from the earlier run of 02:53-03:58 UTC (a loaded machine,
-see their `others`), as the harness's --resume does.
+This run (S1-S3, 10:13 UTC) had the 2-core machine to itself (`others`
+0-1%); the S4 rows are reused from the earlier run of 02:53-03:58 UTC (a
+loaded machine, see their `others`), as the harness's --resume does. Timings
+on this shared host drift by +-10-20% over minutes (the same binary measured
+S3 3D fwd+bwd between 9.7 and 12.7 s within half an hour), which affects
+Pliant and the peers alike; ratios within ~10% of a target are not decided
+by one run.
 
-What changed since the previous run (03:34 UTC, load 14-21, so part of the
-change is the quiet machine): fixed corotated and snow no longer take an SVD
-for their rotation -- a closed form in 2D and Newton's iteration
-X <- (X + X^-T)/2 in 3D (Higham 1986; kernels/math/polar.hpp, with an SVD
-fallback for inverted or near-singular F) -- and their backward pass uses an
-SVD-free polar VJP (kernels/math/polar_adjoint.hpp); snow's return mapping
-uses a 2D SVD built on the closed-form rotation; the gamma = 1 fluid uses 1/J
-instead of powf. Measured per CPU-second at 1 thread before/after on the
-same binary pair: S3 3D forward 1.59x, forward+backward 1.48x; S2 1.10-1.23x;
-S1 unchanged. With that, S3 3D went from 0.34x Taichi to 1.53x.
+What changed since the 07:52 UTC run (S1 1.8-1.9x, S2 1.3-1.4x, S3 3D
+1.5x Taichi), in the order it was found:
 
-(a) S1 vs Taichi and Warp. Pliant is 2.2-2.4x Taichi at 1 thread but
-1.8-1.9x at 2 threads (the S1 grids are small: 32^3/64^3 nodes, and each
-substep has four parallel regions whose fork/join and per-thread P2G grid
-copies do not halve), and 0.56-0.58x Warp at 1 thread. The formulations
-differ in work: mpm3d (and the Warp and Taichi scripts that follow it) keep
-one float J per particle and advance J *= 1 + dt tr(C); Pliant's weakly
-compressible fluid keeps the full F (9 floats), advances F = (I + dt C) F,
-takes det F, resets F = J^(1/3) I (cbrtf; no cheaper than the powf it
-replaced), forms the general P F^T through the material dispatch, and checks
-finiteness of every particle in G2P. perf (1 thread, S1/n32): P2G 30% +
-stress 19% + G2P 28% + g2p_update 8% + grid update 3%. Warp compiles each
-kernel into straight-line single-threaded code whose atomic_add on the CPU is
-a plain add. Reaching 3x Warp needs a scalar-J fluid layout, fused G2P2G,
-cell-sorted particles and SIMD across particles: not done (an interface change
-across engine/ and materials/, and the P2G/G2P bodies must stay bit-identical
-to what the backward pass mirrors).
+1. OpenMP wait policy. The harness forced OMP_WAIT_POLICY=PASSIVE on Pliant
+   (chosen for a loaded machine). On this VM a sleeping OpenMP thread takes
+   ~100 us to wake, and a substep has four to ten parallel regions: S1/n32
+   at 2 threads ran at 4.9 instead of 8.1 Mp-steps/s. The harness now runs
+   every engine with its runtime's defaults (Taichi and Warp never read the
+   variable; `--omp-wait-policy` sets it), and the backend has fewer regions
+   (one grid-zeroing launch instead of three fills, launches under 512
+   elements serial).
+2. Subnormal floats. perf showed microcode assists for denormal operands
+   (B-spline weights near the stencil edge times small velocities, fading
+   momenta): 18-30% of S2 and S3 2D at 1 thread. The CPU kernels now run
+   with flush-to-zero/denormals-are-zero set per thread for the kernel's
+   duration (engine/core/float_env.hpp; the caller's floating-point
+   environment is restored): S2 +30% at 1 thread, S3 2D forward +18%, same
+   loss to every printed digit.
+3. Load balance. Particles were split into two contiguous halves; S2 lists
+   fluid, jelly, then snow (the costly one), so one thread had ~25% more
+   work. Particles are now dealt in 256-particle blocks round robin (same
+   deal in every scatter, so sums stay reproducible): S2 at 2 threads
+   19.2 -> 23.0 Mp-steps/s.
+4. Host instruction set. The build targeted baseline x86-64 (SSE2); it now
+   compiles for the building CPU (PLIANT_NATIVE_ARCH, -march=native, without
+   FMA contraction so the backward pass still rebuilds the forward grid bit
+   for bit): +8-16% per thread. The peers JIT for the host CPU through LLVM.
+5. Stencil arithmetic. The transfers (P2G, G2P and their adjoints) evaluate
+   the affine per-node value a + B dpos_i incrementally from the centre node
+   and sum the dpos outer products as offset moments (NestedStencil,
+   kernels/mpm/nested_stencil.hpp): ~30% fewer flops per node in the
+   adjoints, +5-8% on S1/S2. (An expansion about offset 0 was tried first:
+   it cancelled terms up to 3.5 dx|B| and lost ~4 digits on translating
+   bodies; about the centre the terms are no larger than the direct form's.)
+   AdjG2P no longer gathers the grid twice for models without plasticity.
+6. Node boxes. Grid-wide passes (zeroing, grid update, the per-thread grid
+   copies and their sums, five adjoint buffers) ran over the whole grid; the
+   S3 3D robot fills ~2% of its 64^3 grid. They now run over the box of the
+   particles' stencils plus the previous substep's box
+   (kernels/mpm/node_box.hpp): S3 3D fwd+bwd ~12.4 -> ~9 s at 2 threads.
 
-(b) S2 vs Taichi and Warp. 1.3-1.5x Taichi, 0.61-0.64x Warp at 1 thread.
-perf (1 thread, S2/q1, after the polar change): G2P gather + stores 38%,
-stress 18%, P2G scatter 14%, g2p_update 13% (F update, plastic dispatch,
-finite checks), snow's SVD 11%, grid update 2.5%. The G2P gather's hottest
-instruction (~30% of G2P) stalls right after the stencil's weight rows and
-grid velocities load: the particles are in random order (as in the peers'
-scripts), so each particle's grid rows are L1 misses. Tried: one packed store
-per weight row (suspected store-forwarding stall): within noise, reverted.
-Next: per-node arithmetic made incremental (q0 + sum_a A_a off_a, ~8 instead
-of ~20 flops per node), periodic cell sorting with an index map so downloads
-keep the user's order.
+(a) Warp at 1 thread: 0.70x on S1, 0.89-0.95x on S2 (from 0.56-0.64x);
+with its 2 threads Pliant is 1.4-1.75x Warp's single-threaded backend.
+The 3x target needs roughly 3.5x less time per particle-step. Where it goes
+(perf, 1 thread, S1/n32): P2G 40% (of which the per-particle stress and
+affine matrix ~26%), G2P 46% (gather 21%, update 25%, of which cbrtf for the
+fluid's F reset 9%), grid update and the node-box reduction ~2%. The remaining differences in work: the fluid keeps a
+full F (9 floats, F <- (I + dt C) F, det, a cube root) where mpm3d and the
+Warp script keep one J; every particle goes through the material dispatch
+and finiteness checks. The remaining differences in code: Pliant's kernels
+are scalar per particle (the compiler vectorizes within a 3-vector at
+best); a 3x step needs SIMD across particles (AoSoA blocks of 8-16
+particles, cell-sorted so their stencils overlap) and a scalar-J fluid
+layout. Neither is done: both change the particle layout that every model,
+the checkpoints and the Python views share.
+
+(b) S2 vs Taichi: q1 2.25x / 2.83x (1 / 2 threads), q2 1.96x / 1.97x. The
+q2 2-thread row is within noise of the bar: across today's three runs Pliant
+measured 18.6, 17.1 and 23.4 Mp-steps/s there and Taichi 9.0, 10.9 and 11.9
+(ratios 2.06x, 1.57x, 1.97x). Per particle, snow's SVD (its return mapping
+and the stress) is the largest single cost left (~12%).
 
 (c) Roofline. The modeled traffic (444 B per particle-step in S1) times
-Pliant's throughput is ~6% of the STREAM triad bandwidth. S1 is not
+Pliant's throughput is 5-9% of the STREAM triad bandwidth. S1 is not
 bandwidth-bound on this CPU: the working set is cache-resident (S1/n64:
 65,536 particles x 112 B + 64^3 nodes x 28 B = 15 MB, under the 32 MiB L3;
-S1/n32: 2 MB), so the DRAM bandwidth STREAM measures is not the resource in
-use; per-particle compute (~250 ns per particle-step at 1 thread) is. 50% of
-30 GB/s at 444 B would be ~34 M particle-steps/s, ~9x today's. The target is
-meaningful for the GPU path, where the bytes model bounds the kernels
-(docs/cuda_fast_path.md).
+S1/n32: 2 MB), so per-particle compute (~220 ns per particle-step at 1
+thread) is the resource in use. 50% of 41 GB/s at 444 B would be ~46 M
+particle-steps/s, ~10x today's. The target is meaningful for the GPU path,
+where the bytes model bounds the kernels (docs/cuda_fast_path.md).
 
-(d) S3. Forward: Pliant is now 1.9-2x faster than Taichi at 1 thread (2D
-0.36 vs 0.70 s; 3D 3.4 vs 7.0 s at 2 threads). Backward: 3.7-4.3 forwards
-(a binomial checkpoint schedule with ~2 sqrt(T) stored states recomputes
-almost one extra forward; the adjoint kernels -- recorded P2G, AdjGridUpdate,
-AdjG2P, AdjP2G -- cost ~2.2 forwards) against Taichi's 3.0-3.5 (it stores every
-particle state and recomputes only each step's grid). Net fwd+bwd 1.5-1.6x
-Taichi, not 2x. 2D at 2 threads is 0.76x: 2,976 particles are too few to
-amortize the per-kernel fork/join (Pliant's 2-thread run is slower than its
-1-thread run; Taichi's is faster). Next: fusing AdjG2P and AdjP2G (both
-gather the same stencil), a larger checkpoint budget when memory allows
-(trading memory for the recompute), running small worlds single-threaded.
-Memory is the other way round: Pliant's peak RSS is 7-8% of Taichi's (Taichi
-keeps x, v, C, F and their gradients for every step: 96 B per particle-step
-in 2D, 192 B in 3D; Pliant's checkpoints are 3.3 and 9.2 B), so the <= 1/4
-memory target is met with a wide margin. Part of Taichi's RSS is its runtime
+(d) S3: met in 2D (2.5x at 1 thread, 3.0x at 2) and 3D (2.5x at 2 threads)
+at 7-8% of Taichi's peak memory. Pliant's backward still costs ~4.1
+forwards (a binomial checkpoint schedule with ~2 sqrt(T) stored states
+recomputes ~0.9 of a forward; the adjoint kernels ~2.2) against Taichi's
+~3.1-3.6 (it stores every particle state), so the lead comes from the
+forward (2.9x Taichi in 3D). Memory: Taichi keeps x, v, C, F and their
+gradients for every step (96 B per particle-step in 2D, 192 B in 3D;
+Pliant's checkpoints are 3.3 and 9.2 B). Part of Taichi's RSS is its runtime
 (~160 MiB for an empty Python + Taichi process), which a Python user pays
 too.
 
