@@ -82,15 +82,8 @@ struct NodeBox {
   /// row-major in the box (the last axis fastest).  Divisions per call: the
   /// CPU walks rows instead (row_start; engine/mpm/cpu_parallel.hpp).
   PL_HD PL_INLINE std::size_t node(std::size_t b, const int (&res)[D]) const {
-    int ijk[D];
-    for (int a = D - 1; a >= 0; --a) {
-      const std::size_t extent = std::size_t(hi[a] - lo[a]);
-      ijk[a] = lo[a] + int(b % extent);
-      b /= extent;
-    }
-    std::size_t idx = 0;
-    for (int a = 0; a < D; ++a) idx = idx * std::size_t(res[a]) + std::size_t(ijk[a]);
-    return idx;
+    const std::size_t length = std::size_t(row_length());
+    return row_start(b / length, res) + b % length;
   }
 };
 
