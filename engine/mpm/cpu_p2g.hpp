@@ -4,7 +4,8 @@
 // uncontended), and P2G does (D+1) 3^D of them per particle; profiling S1
 // showed 84% of the step in those loops.  Instead, thread 0 scatters into the
 // shared grid and every other thread into a private copy, each over a fixed
-// set of particle blocks (for_each_owned, cpu_parallel.hpp); the copies are then summed node by node.  The
+// set of particle blocks (CpuGridScatter, cpu_scatter.hpp); the copies are
+// then summed node by node over the substep's node box.  The
 // per-particle body is the same P2G functor the GPU runs (only its Accumulate
 // policy differs), and for a given thread count the summation order is fixed,
 // so CPU results are bit-for-bit reproducible.
@@ -12,13 +13,6 @@
 // small next to 3^D scattered updates per particle at the particle densities
 // MPM uses (2^D or more particles per cell).
 #pragma once
-
-#include <omp.h>
-
-#include <vector>
-
-#include "engine/core/float_env.hpp"
-#include "engine/mpm/cpu_parallel.hpp"
 
 #include "engine/mpm/cpu_scatter.hpp"
 #include "kernels/mpm/p2g.hpp"

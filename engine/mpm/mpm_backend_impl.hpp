@@ -468,10 +468,8 @@ class MpmBackendImpl final : public MpmBackend<Real, D> {
   /// the hull of their stencils, or the whole grid when a grid hook (MPM-FEM
   /// coupling) may touch any node.  One reduction over the particles.
   NodeBox<D> substep_box(const SubstepParams<Real, D>& params, const GridView<Real, D>& grid) const {
-    if (params.grid_hook || x_.empty()) {
-      const NodeBox<D> full = NodeBox<D>::full(grid.res);
-      return params.grid_hook ? full : NodeBox<D>::none();
-    }
+    if (params.grid_hook) return NodeBox<D>::full(grid.res);
+    if (x_.empty()) return NodeBox<D>::none();
     return thrust::transform_reduce(Exec::policy(), thrust::counting_iterator<std::size_t>(0),
                                     thrust::counting_iterator<std::size_t>(x_.size()),
                                     ParticleStencilBox<Real, D>{grid, thrust::raw_pointer_cast(x_.data())},

@@ -23,16 +23,14 @@
 namespace pl {
 
 /// What one particle scatters in P2G, everything that does not depend on the
-/// node: its stencil, the fused affine matrix A_p and the momentum
-/// m_p v_p + dt f_p.  Built from values (not a ParticleView) so the CPU P2G
+/// node: its stencil, mom_p + A_p dpos at the nodes (from the fused affine
+/// matrix A_p and the momentum mom_p = m_p v_p + dt f_p) and m_p.  Built from values (not a ParticleView) so the CPU P2G
 /// below and the CUDA block kernels (engine/mpm/cuda_block_kernels.cuh, which
 /// builds it from a G2P result still in registers) share one body.
 template <class Real, int D>
 struct P2GContribution {
   QuadraticStencil<Real, D> stencil;
-  Mat<Real, D> affine;
-  Vec<Real, D> momentum;
-  AffineAtNodes<Real, D> values;  // momentum + affine dpos at each node
+  AffineAtNodes<Real, D> values;  // mom_p + A_p dpos at each node
   Real mass;
 
   /// xg = grid.to_grid(x), already checked with grid.stencil_inside(xg).
@@ -44,10 +42,10 @@ struct P2GContribution {
     P2GContribution q;
     q.stencil = QuadraticStencil<Real, D>::at(xg, Real(1));
     const Mat<Real, D> tau = kirchhoff_stress(material, F, plastic, C);
-    q.affine = (-dt * volume * Real(4) * inv_dx * inv_dx) * tau + m * C;
-    q.momentum = m * v;
-    if (force) q.momentum += dt * *force;
-    q.values = AffineAtNodes<Real, D>::make(q.momentum, q.affine, q.stencil.fx, dx);
+    const Mat<Real, D> affine = (-dt * volume * Real(4) * inv_dx * inv_dx) * tau + m * C;
+    Vec<Real, D> momentum = m * v;
+    if (force) momentum += dt * *force;
+    q.values = AffineAtNodes<Real, D>::make(momentum, affine, q.stencil.fx, dx);
     q.mass = m;
     return q;
   }
